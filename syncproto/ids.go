@@ -30,7 +30,9 @@ func NewAccountID() AccountID { var a AccountID; rand.Read(a[:]); return a }
 func NewDeviceID() DeviceID { var d DeviceID; rand.Read(d[:]); return d }
 
 // NewRecordID returns a ULID whose 48-bit time is midnight UTC of now's day and whose
-// 80 bits of entropy come fresh from crypto/rand.
+// 80 bits of entropy come fresh from crypto/rand. It panics if now is before 1970 (the
+// zero time.Time included) or after the year 10889, which a ULID cannot hold: pass a
+// real clock reading.
 //
 // Why: a plain ULID reveals the millisecond an entry was written (a 03:12 journal entry
 // says something), and oklog's monotonic entropy makes IDs of the same millisecond
@@ -40,7 +42,7 @@ func NewRecordID(now time.Time) RecordID {
 	day := now.UTC().Truncate(24 * time.Hour)
 	var id ulid.ULID
 	if err := id.SetTime(ulid.Timestamp(day)); err != nil {
-		panic(err) // only for times past the year 10889
+		panic(fmt.Sprintf("syncproto: NewRecordID(%s): %v", now.Format(time.RFC3339), err))
 	}
 	var entropy [10]byte
 	rand.Read(entropy[:])
@@ -95,6 +97,11 @@ func parseBase32ID(s string, dst []byte, what string) error {
 	b, err := idEncoding.DecodeString(s)
 	if err != nil || len(b) != len(dst) {
 		return fmt.Errorf("%s ID %q is not valid base32 (digits and the letters a–z without i, l, o, u)", what, s)
+	}
+	// 26 characters hold 130 bits; the last 2 must be zero, or four spellings would
+	// name one ID (encoding/base32 ignores them).
+	if idEncoding.EncodeToString(b) != s {
+		return fmt.Errorf("%s ID %q is not in canonical form (its last character is out of range)", what, s)
 	}
 	copy(dst, b)
 	return nil

@@ -147,12 +147,15 @@ type LoginParamsRequest struct{ Account AccountID }
 // LoginParams carries an account's KDF parameters (or well-formed fake ones).
 type LoginParams struct{ KDFParams []byte }
 
-// Login signs the connection's challenge with a login key and registers a new device.
+// Login signs the connection's challenge with a login key. It registers a new device
+// (named by DeviceLabel), or, when Device is set, signs that existing device in again once
+// its session has ended.
 type Login struct {
 	Account     AccountID
 	Role        LoginRole
 	Signature   [64]byte
 	DeviceLabel []byte
+	Device      DeviceID // zero: a new device; else a device of this account from an earlier Session
 }
 
 // Resume authenticates a new connection with a session token from an earlier Session.
