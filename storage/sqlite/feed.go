@@ -1,0 +1,367 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"interlude/syncproto"
+)
+
+// What an account may see of a record (the same rule for Changes and Records):
+//
+//   - its owner sees it all: the envelope, its owner key and every live grant, or
+//     StateDeleted once deleted;
+//   - an account with a live grant (no expiry, or expiry after now) sees the envelope and
+//     that one grant;
+//   - an account that once had a grant (the record is in its feed) sees StateDeleted once
+//     the owner deletes it, and StateGone otherwise;
+//   - anyone else sees StateGone with no owner, revision or seq: a record it may not see
+//     and a record that does not exist look the same.
+//
+// The queries return the envelope and owner key only when the rule lets the account see
+// them (the CASE expressions), so bytes an account may not see never leave SQLite.
+
+// feedQuery is one page of an account's feed: ?1 account, ?2 after, ?3 limit, ?4 now.
+const feedQuery = `
+SELECT c.seq, c.record, r.owner, r.revision, r.deleted,
+       g.revision, g.expires, g.blob,
+       CASE WHEN r.owner = c.account OR g.record IS NOT NULL THEN r.envelope END,
+       CASE WHEN r.owner = c.account THEN r.owner_key END
+FROM changes c
+JOIN records r ON r.id = c.record
+LEFT JOIN grants g ON g.record = c.record AND g.recipient = c.account AND (g.expires = 0 OR g.expires > ?4)
+WHERE c.account = ?1 AND c.seq > ?2
+ORDER BY c.seq
+LIMIT ?3`
+
+// feedGrantsQuery is every live grant of the live records the account owns in the feed
+// range (?2, ?3]: ?1 account, ?4 now.
+const feedGrantsQuery = `
+SELECT g.record, g.recipient, g.revision, g.expires, g.blob
+FROM changes c
+JOIN records r ON r.id = c.record
+JOIN grants g ON g.record = c.record
+WHERE c.account = ?1 AND c.seq > ?2 AND c.seq <= ?3 AND r.owner = ?1 AND r.deleted = 0
+  AND (g.expires = 0 OR g.expires > ?4)
+ORDER BY c.seq, g.recipient`
+
+// digestQuery lists the live records visible to ?1 at ?2 in record ID order.
+const digestQuery = `
+SELECT id, revision FROM records WHERE owner = ?1 AND deleted = 0
+UNION ALL
+SELECT g.record, r.revision FROM grants g JOIN records r ON r.id = g.record
+WHERE g.recipient = ?1 AND (g.expires = 0 OR g.expires > ?2) AND r.deleted = 0
+ORDER BY 1`
+
+const cursorQuery = `SELECT coalesce(max(seq), 0) FROM changes WHERE account = ?`
+
+// readStmts are the reader pool's prepared statements.
+type readStmts struct {
+	feed, feedGrants, digest, cursor *sqlx.Stmt
+}
+
+func (s *Store) prepareReads(ctx context.Context) error {
+	for _, p := range []struct {
+		dst **sqlx.Stmt
+		q   string
+	}{{&s.rq.feed, feedQuery}, {&s.rq.feedGrants, feedGrantsQuery}, {&s.rq.digest, digestQuery}, {&s.rq.cursor, cursorQuery}} {
+		st, err := s.readers.PreparexContext(ctx, p.q)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		*p.dst = st
+	}
+	return nil
+}
+
+func (q *readStmts) close() {
+	for _, st := range []*sqlx.Stmt{q.feed, q.feedGrants, q.digest, q.cursor} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// readTx runs f in a read transaction: one snapshot for all its queries.
+func (s *Store) readTx(ctx context.Context, f func(tx *sqlx.Tx) error) error {
+	return s.read(func() error {
+		tx, err := s.readers.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		return f(tx)
+	})
+}
+
+// seqArg bounds a client's cursor to what SQLite's signed integers hold.
+func seqArg(after uint64) int64 {
+	if after > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(after)
+}
+
+// Changes returns a page of the account's feed after cursor after, at most limit items
+// (limit <= 0 means syncproto.DefaultMaxPullPage), each record once in its latest state
+// as the account may see it at now. The page's Cursor is the seq of its last item, or
+// after when the page is empty.
+func (s *Store) Changes(ctx context.Context, account syncproto.AccountID, after uint64, limit int, now time.Time) (syncproto.Changes, error) {
+	if limit <= 0 {
+		limit = syncproto.DefaultMaxPullPage
+	}
+	page := syncproto.Changes{Cursor: after}
+	err := s.readTx(ctx, func(tx *sqlx.Tx) error {
+		rows, err := tx.StmtxContext(ctx, s.rq.feed).QueryContext(ctx, account[:], seqArg(after), limit+1, now.Unix())
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		items := make([]syncproto.Change, 0, min(limit+1, 64))
+		owned := false // a live record of the account's own is in the page: fetch its grants
+		for rows.Next() {
+			var (
+				c                  syncproto.Change
+				deleted            bool
+				gRevision, gExpiry sql.NullInt64
+				gBlob              []byte
+			)
+			if err := rows.Scan(&c.Seq, fixed(c.Record[:]), fixed(c.Owner[:]), &c.Revision, &deleted,
+				&gRevision, &gExpiry, &gBlob, &c.Envelope, &c.OwnerKey); err != nil {
+				return err
+			}
+			visible(account, &c, deleted, gRevision, gExpiry, gBlob, true)
+			owned = owned || (c.Owner == account && c.State == syncproto.StateLive)
+			items = append(items, c)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		if len(items) > limit {
+			items, page.More = items[:limit], true
+		}
+		if len(items) == 0 {
+			return nil
+		}
+		page.Items, page.Cursor = items, items[len(items)-1].Seq
+		if !owned {
+			return nil
+		}
+		return s.ownerGrants(ctx, tx, account, after, page.Cursor, now, items)
+	})
+	if err != nil {
+		return syncproto.Changes{}, fmt.Errorf("changes of %s: %w", account, err)
+	}
+	return page, nil
+}
+
+// visible applies the visibility rule to a row: c holds the record's stored state, the
+// g* values the account's own live grant if any, inFeed whether the record is in the
+// account's feed. The query has already withheld the envelope and owner key.
+func visible(account syncproto.AccountID, c *syncproto.Change, deleted bool, gRevision, gExpiry sql.NullInt64, gBlob []byte, inFeed bool) {
+	switch {
+	case c.Owner == account && deleted, c.Owner != account && deleted && inFeed:
+		c.State, c.Envelope, c.OwnerKey = syncproto.StateDeleted, nil, nil
+	case c.Owner == account:
+		c.State = syncproto.StateLive
+	case gRevision.Valid:
+		c.State, c.OwnerKey = syncproto.StateLive, nil
+		c.Grants = []syncproto.GrantPush{{
+			Record:    c.Record,
+			Revision:  uint64(gRevision.Int64),
+			Recipient: account,
+			Expires:   timeOrZero(gExpiry.Int64),
+			Blob:      gBlob,
+		}}
+	default:
+		*c = syncproto.Change{Seq: c.Seq, Record: c.Record, State: syncproto.StateGone}
+	}
+}
+
+// ownerGrants fills in the grants of the account's own live records among items, which
+// are the feed range (after, last].
+func (s *Store) ownerGrants(ctx context.Context, tx *sqlx.Tx, account syncproto.AccountID, after, last uint64, now time.Time, items []syncproto.Change) error {
+	rows, err := tx.StmtxContext(ctx, s.rq.feedGrants).QueryContext(ctx, account[:], seqArg(after), seqArg(last), now.Unix())
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	index := make(map[syncproto.RecordID]int, len(items))
+	for i := range items {
+		index[items[i].Record] = i
+	}
+	for rows.Next() {
+		g, err := scanGrant(rows)
+		if err != nil {
+			return err
+		}
+		if i, ok := index[g.Record]; ok {
+			items[i].Grants = append(items[i].Grants, g)
+		}
+	}
+	return rows.Err()
+}
+
+func scanGrant(rows *sql.Rows) (syncproto.GrantPush, error) {
+	var (
+		g       syncproto.GrantPush
+		expires int64
+	)
+	err := rows.Scan(fixed(g.Record[:]), fixed(g.Recipient[:]), &g.Revision, &expires, &g.Blob)
+	g.Expires = timeOrZero(expires)
+	return g, err
+}
+
+// Records returns, for each ID in order, the record's current state as the account may
+// see it at now. Seq is the record's position in the account's feed (0 for StateGone).
+func (s *Store) Records(ctx context.Context, account syncproto.AccountID, ids []syncproto.RecordID, now time.Time) ([]syncproto.Change, error) {
+	out := make([]syncproto.Change, len(ids))
+	for i, id := range ids {
+		out[i] = syncproto.Change{Record: id, State: syncproto.StateGone}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	// Deduplicate and bind each ID once: ?1 account, ?2 now, ?3... the IDs.
+	args := []any{account[:], now.Unix()}
+	seen := make(map[syncproto.RecordID]bool, len(ids))
+	var in strings.Builder
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if len(args) > 2 {
+			in.WriteString(", ")
+		}
+		args = append(args, id[:])
+		fmt.Fprintf(&in, "?%d", len(args))
+	}
+	q := `
+SELECT r.id, r.owner, r.revision, r.deleted,
+       g.revision, g.expires, g.blob,
+       CASE WHEN r.owner = ?1 OR g.record IS NOT NULL THEN r.envelope END,
+       CASE WHEN r.owner = ?1 THEN r.owner_key END,
+       c.seq
+FROM records r
+LEFT JOIN grants g ON g.record = r.id AND g.recipient = ?1 AND (g.expires = 0 OR g.expires > ?2)
+LEFT JOIN changes c ON c.account = ?1 AND c.record = r.id
+WHERE r.id IN (` + in.String() + `)`
+	found := make(map[syncproto.RecordID]syncproto.Change, len(seen))
+	err := s.readTx(ctx, func(tx *sqlx.Tx) error {
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var owned []any // the account's own live records: their grants follow
+		for rows.Next() {
+			var (
+				c                  syncproto.Change
+				deleted            bool
+				gRevision, gExpiry sql.NullInt64
+				gBlob              []byte
+				seq                sql.NullInt64
+			)
+			if err := rows.Scan(fixed(c.Record[:]), fixed(c.Owner[:]), &c.Revision, &deleted,
+				&gRevision, &gExpiry, &gBlob, &c.Envelope, &c.OwnerKey, &seq); err != nil {
+				return err
+			}
+			visible(account, &c, deleted, gRevision, gExpiry, gBlob, seq.Valid)
+			if c.State != syncproto.StateGone {
+				c.Seq = uint64(seq.Int64)
+			}
+			if c.Owner == account && c.State == syncproto.StateLive {
+				owned = append(owned, c.Record[:])
+			}
+			found[c.Record] = c
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		if len(owned) == 0 {
+			return nil
+		}
+		q := `SELECT record, recipient, revision, expires, blob FROM grants
+WHERE (expires = 0 OR expires > ?) AND record IN (?` + strings.Repeat(", ?", len(owned)-1) + `) ORDER BY record, recipient`
+		grows, err := tx.QueryContext(ctx, q, append([]any{now.Unix()}, owned...)...)
+		if err != nil {
+			return err
+		}
+		defer grows.Close()
+		for grows.Next() {
+			g, err := scanGrant(grows)
+			if err != nil {
+				return err
+			}
+			c := found[g.Record]
+			c.Grants = append(c.Grants, g)
+			found[g.Record] = c
+		}
+		return grows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("records for %s: %w", account, err)
+	}
+	for i, id := range ids {
+		if c, ok := found[id]; ok {
+			out[i] = c
+		}
+	}
+	return out, nil
+}
+
+// Digest counts the live records visible to the account at now and hashes their
+// (record ID ‖ revision, big-endian u64) in record ID order, as of the returned Cursor.
+func (s *Store) Digest(ctx context.Context, account syncproto.AccountID, now time.Time) (syncproto.Digest, error) {
+	var d syncproto.Digest
+	err := s.readTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.StmtxContext(ctx, s.rq.cursor).QueryRowxContext(ctx, account[:]).Scan(&d.Cursor); err != nil {
+			return err
+		}
+		rows, err := tx.StmtxContext(ctx, s.rq.digest).QueryContext(ctx, account[:], now.Unix())
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		h := sha256.New()
+		var buf [16 + 8]byte
+		for rows.Next() {
+			var rev uint64
+			if err := rows.Scan(fixed(buf[:16]), &rev); err != nil {
+				return err
+			}
+			binary.BigEndian.PutUint64(buf[16:], rev)
+			h.Write(buf[:])
+			d.Count++
+		}
+		h.Sum(d.Hash[:0])
+		return rows.Err()
+	})
+	if err != nil {
+		return syncproto.Digest{}, fmt.Errorf("digest of %s: %w", account, err)
+	}
+	return d, nil
+}
+
+// Cursor returns the seq of the newest change in the account's feed (0 if none).
+func (s *Store) Cursor(ctx context.Context, account syncproto.AccountID) (uint64, error) {
+	var c uint64
+	err := s.read(func() error {
+		return s.rq.cursor.QueryRowxContext(ctx, account[:]).Scan(&c)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cursor of %s: %w", account, err)
+	}
+	return c, nil
+}

@@ -1,0 +1,490 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"interlude/storage"
+	"interlude/syncproto"
+)
+
+// Push applies a batch from owner, as storage.Store documents, in one durable transaction
+// that it may share with other callers' batches (group commit). An error (the owner does
+// not exist, the store is closed, I/O) means nothing of the batch was written.
+//
+// Where the interface leaves a choice, this backend answers:
+//   - a malformed item (zero ID, Revision != BaseRevision+1, a deletion carrying bytes, a
+//     live push without an envelope, a grant that names another record or revision,
+//     expires in the past, names the owner or a recipient twice) is StatusRejected,
+//     CodeBadRequest, whatever the record's state, so the answer says nothing about it;
+//   - a grant to an account that does not exist is StatusRejected, CodeNotFound;
+//   - a deletion of a record the server never had is CodeBadRequest;
+//   - a standalone grant for a revision other than the current one is StatusRejected,
+//     CodeConflict, with the current Revision (re-wrap and grant again);
+//   - grants and revokes of a record that does not exist or that another account owns are
+//     CodeForbidden, alike;
+//   - replaying a grant identical to the stored one, or revoking a grant that does not
+//     exist, is accepted and writes nothing; Seq is then the record's position in the
+//     owner's feed.
+func (s *Store) Push(ctx context.Context, owner syncproto.AccountID, p syncproto.Push, now time.Time) (storage.PushOutcome, error) {
+	var out storage.PushOutcome
+	err := s.write(ctx, func(w *writer) error {
+		var err error
+		out, err = s.push(w, owner, p, now)
+		return err
+	})
+	if err != nil {
+		return storage.PushOutcome{}, fmt.Errorf("push from %s: %w", owner, err)
+	}
+	return out, nil
+}
+
+// pusher applies one batch inside the writer's transaction.
+type pusher struct {
+	w        *writer
+	owner    syncproto.AccountID
+	now      time.Time
+	hour     int64
+	max      int64
+	count    int64 // the owner's live records, as the batch goes
+	fed      map[syncproto.AccountID]uint64
+	accounts map[syncproto.AccountID]bool // recipient existence, cached for the batch
+}
+
+func (s *Store) push(w *writer, owner syncproto.AccountID, p syncproto.Push, now time.Time) (storage.PushOutcome, error) {
+	b := &pusher{
+		w:     w,
+		owner: owner,
+		now:   now,
+		hour:  coarse(now, hour),
+		max:   int64(s.maxRecords),
+		fed:   make(map[syncproto.AccountID]uint64),
+	}
+	err := w.get(`SELECT record_count FROM accounts WHERE id = ?`, []any{owner[:]}, &b.count)
+	if errors.Is(err, sql.ErrNoRows) {
+		return storage.PushOutcome{}, fmt.Errorf("account: %w", storage.ErrNotFound)
+	}
+	if err != nil {
+		return storage.PushOutcome{}, err
+	}
+	count := b.count
+	results := make([]syncproto.ItemResult, 0, len(p.Records)+len(p.Grants)+len(p.Revokes))
+	for _, rp := range p.Records {
+		r, err := b.record(rp)
+		if err != nil {
+			return storage.PushOutcome{}, fmt.Errorf("record %s: %w", rp.Record, err)
+		}
+		results = append(results, r)
+	}
+	for _, g := range p.Grants {
+		r, err := b.grant(g)
+		if err != nil {
+			return storage.PushOutcome{}, fmt.Errorf("grant of %s: %w", g.Record, err)
+		}
+		results = append(results, r)
+	}
+	for _, rv := range p.Revokes {
+		r, err := b.revoke(rv)
+		if err != nil {
+			return storage.PushOutcome{}, fmt.Errorf("revoke of %s: %w", rv.Record, err)
+		}
+		results = append(results, r)
+	}
+	if b.count != count {
+		if _, err := w.exec(`UPDATE accounts SET record_count = ? WHERE id = ?`, b.count, owner[:]); err != nil {
+			return storage.PushOutcome{}, err
+		}
+	}
+	return storage.PushOutcome{Results: results, Fed: b.fed}, nil
+}
+
+// current is what a push needs to know of a stored record.
+type current struct {
+	owner    syncproto.AccountID
+	revision uint64
+	deleted  bool
+	hash     [32]byte
+	seq      uint64
+}
+
+func (b *pusher) lookup(id syncproto.RecordID) (current, bool, error) {
+	var c current
+	err := b.w.get(`SELECT owner, revision, deleted, envelope_hash, seq FROM records WHERE id = ?`, []any{id[:]},
+		fixed(c.owner[:]), &c.revision, &c.deleted, fixed(c.hash[:]), &c.seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return current{}, false, nil
+	}
+	return c, err == nil, err
+}
+
+// feed appends a change of record to account's feed, replacing the account's previous
+// change of that record, and returns its seq.
+func (b *pusher) feed(account syncproto.AccountID, record syncproto.RecordID) (uint64, error) {
+	return b.feedAt(b.w.nextSeq(), account, record)
+}
+
+func (b *pusher) feedAt(seq int64, account syncproto.AccountID, record syncproto.RecordID) (uint64, error) {
+	if _, err := b.w.exec(`INSERT OR REPLACE INTO changes (seq, account, record) VALUES (?, ?, ?)`, seq, account[:], record[:]); err != nil {
+		return 0, err
+	}
+	b.fed[account] = uint64(seq)
+	return uint64(seq), nil
+}
+
+// ownerSeq is the record's position in the owner's feed (for answers that write nothing).
+func (b *pusher) ownerSeq(record syncproto.RecordID) (uint64, error) {
+	var seq uint64
+	err := b.w.get(`SELECT seq FROM changes WHERE account = ? AND record = ?`, []any{b.owner[:], record[:]}, &seq)
+	return seq, err
+}
+
+func (b *pusher) accountExists(id syncproto.AccountID) (bool, error) {
+	if ok, seen := b.accounts[id]; seen {
+		return ok, nil
+	}
+	ok, err := b.w.exists(`SELECT 1 FROM accounts WHERE id = ?`, id[:])
+	if err != nil {
+		return false, err
+	}
+	if b.accounts == nil {
+		b.accounts = make(map[syncproto.AccountID]bool)
+	}
+	b.accounts[id] = ok
+	return ok, nil
+}
+
+// recipientsExist reports whether every grant names an existing account.
+func (b *pusher) recipientsExist(gs []syncproto.GrantPush) (bool, error) {
+	for _, g := range gs {
+		if ok, err := b.accountExists(g.Recipient); err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// envelopeHash identifies the bytes of a pushed revision, so that a replay can be told
+// from a different push at the same revision. Grants are not part of it: they may change
+// at the same revision through grants and revokes.
+func envelopeHash(envelope, ownerKey []byte) [32]byte {
+	h := sha256.New()
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(envelope)))
+	h.Write(n[:])
+	h.Write(envelope)
+	h.Write(ownerKey)
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+func rejected(id syncproto.RecordID, code syncproto.ErrorCode) syncproto.ItemResult {
+	return syncproto.ItemResult{Record: id, Status: syncproto.StatusRejected, Code: code}
+}
+
+// validRevision reports whether r fits a stored revision (1 to MaxInt64: SQLite integers
+// are signed).
+func validRevision(r uint64) bool { return r >= 1 && r <= math.MaxInt64 }
+
+// validGrant checks what a grant must be whatever the record's state.
+func (b *pusher) validGrant(g syncproto.GrantPush) bool {
+	return !g.Record.IsZero() && !g.Recipient.IsZero() && g.Recipient != b.owner && len(g.Blob) > 0 &&
+		validRevision(g.Revision) && (g.Expires.IsZero() || g.Expires.After(b.now))
+}
+
+// validRecord checks what a record push must be whatever the record's state.
+func (b *pusher) validRecord(rp syncproto.RecordPush) bool {
+	if rp.Record.IsZero() || !validRevision(rp.Revision) || rp.Revision != rp.BaseRevision+1 {
+		return false
+	}
+	if rp.Delete {
+		return len(rp.Envelope) == 0 && len(rp.OwnerKey) == 0 && len(rp.Grants) == 0
+	}
+	if len(rp.Envelope) == 0 {
+		return false
+	}
+	seen := make(map[syncproto.AccountID]bool, len(rp.Grants))
+	for _, g := range rp.Grants {
+		if !b.validGrant(g) || g.Record != rp.Record || g.Revision != rp.Revision || seen[g.Recipient] {
+			return false
+		}
+		seen[g.Recipient] = true
+	}
+	return true
+}
+
+func (b *pusher) record(rp syncproto.RecordPush) (syncproto.ItemResult, error) {
+	id := rp.Record
+	if !b.validRecord(rp) {
+		return rejected(id, syncproto.CodeBadRequest), nil
+	}
+	if ok, err := b.recipientsExist(rp.Grants); err != nil || !ok {
+		return rejected(id, syncproto.CodeNotFound), err
+	}
+	hash := envelopeHash(rp.Envelope, rp.OwnerKey)
+	if rp.BaseRevision == 0 && !rp.Delete && b.count < b.max {
+		// Most pushes create records: try that first, and look the record up only if it
+		// exists.
+		if r, created, err := b.create(rp, hash); err != nil || created {
+			return r, err
+		}
+	}
+	cur, found, err := b.lookup(id)
+	if err != nil {
+		return syncproto.ItemResult{}, err
+	}
+	if !found {
+		switch {
+		case rp.BaseRevision != 0:
+			return syncproto.ItemResult{Record: id, Status: syncproto.StatusConflict}, nil
+		case rp.Delete:
+			return rejected(id, syncproto.CodeBadRequest), nil // nothing to delete
+		case b.count >= b.max:
+			return rejected(id, syncproto.CodeQuotaExceeded), nil
+		}
+		// Unreachable: create above would have made it.
+		return syncproto.ItemResult{}, fmt.Errorf("record neither created nor found")
+	}
+	switch {
+	case cur.owner != b.owner:
+		return rejected(id, syncproto.CodeForbidden), nil
+	case cur.revision == rp.Revision && cur.hash == hash:
+		// A replay of what was accepted: the same answer, nothing written.
+		return syncproto.ItemResult{Record: id, Status: syncproto.StatusAccepted, Seq: cur.seq, Revision: cur.revision}, nil
+	case cur.deleted:
+		r := rejected(id, syncproto.CodeDeleted)
+		r.Revision = cur.revision
+		return r, nil
+	case cur.revision != rp.BaseRevision: // also different bytes at an accepted revision
+		return syncproto.ItemResult{Record: id, Status: syncproto.StatusConflict, Revision: cur.revision}, nil
+	}
+	return b.update(rp, hash)
+}
+
+// create inserts a new record (revision 1) unless a record with its ID exists, in which
+// case it writes nothing and reports false.
+func (b *pusher) create(rp syncproto.RecordPush, hash [32]byte) (syncproto.ItemResult, bool, error) {
+	id := rp.Record
+	seq := b.w.nextSeq()
+	n, err := b.w.execN(`INSERT INTO records (id, owner, revision, deleted, seq, received_hour, envelope_hash, owner_key, envelope)
+		VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		id[:], b.owner[:], rp.Revision, seq, b.hour, hash[:], nonNil(rp.OwnerKey), rp.Envelope)
+	if err != nil || n == 0 {
+		b.w.seq-- // not used
+		return syncproto.ItemResult{}, false, err
+	}
+	if _, err := b.feedAt(seq, b.owner, id); err != nil {
+		return syncproto.ItemResult{}, false, err
+	}
+	b.count++
+	if err := b.insertGrants(rp.Grants); err != nil {
+		return syncproto.ItemResult{}, false, err
+	}
+	return syncproto.ItemResult{Record: id, Status: syncproto.StatusAccepted, Seq: uint64(seq), Revision: rp.Revision}, true, nil
+}
+
+func (b *pusher) update(rp syncproto.RecordPush, hash [32]byte) (syncproto.ItemResult, error) {
+	id := rp.Record
+	lost, err := b.deleteGrants(id)
+	if err != nil {
+		return syncproto.ItemResult{}, err
+	}
+	seq := b.w.nextSeq()
+	var envelope, ownerKey []byte // NULL for a deletion
+	if !rp.Delete {
+		envelope, ownerKey = rp.Envelope, nonNil(rp.OwnerKey)
+	}
+	if _, err := b.w.exec(`UPDATE records SET revision = ?, deleted = ?, seq = ?, received_hour = ?, envelope_hash = ?, owner_key = ?, envelope = ?
+		WHERE id = ?`, rp.Revision, rp.Delete, seq, b.hour, hash[:], ownerKey, envelope, id[:]); err != nil {
+		return syncproto.ItemResult{}, err
+	}
+	if _, err := b.feedAt(seq, b.owner, id); err != nil {
+		return syncproto.ItemResult{}, err
+	}
+	if rp.Delete {
+		b.count--
+	}
+	if err := b.insertGrants(rp.Grants); err != nil {
+		return syncproto.ItemResult{}, err
+	}
+	// Recipients that lost their grant see StateGone (or StateDeleted) in their feed.
+	for _, r := range lost {
+		kept := false
+		for _, g := range rp.Grants {
+			kept = kept || g.Recipient == r
+		}
+		if !kept {
+			if _, err := b.feed(r, id); err != nil {
+				return syncproto.ItemResult{}, err
+			}
+		}
+	}
+	return syncproto.ItemResult{Record: id, Status: syncproto.StatusAccepted, Seq: uint64(seq), Revision: rp.Revision}, nil
+}
+
+// insertGrants stores a record push's grants and feeds their recipients.
+func (b *pusher) insertGrants(gs []syncproto.GrantPush) error {
+	for _, g := range gs {
+		if _, err := b.w.exec(`INSERT INTO grants (record, recipient, revision, expires, blob) VALUES (?, ?, ?, ?, ?)`,
+			g.Record[:], g.Recipient[:], g.Revision, unixOrZero(g.Expires), g.Blob); err != nil {
+			return err
+		}
+		if _, err := b.feed(g.Recipient, g.Record); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteGrants deletes every grant of a record and returns their recipients.
+func (b *pusher) deleteGrants(id syncproto.RecordID) ([]syncproto.AccountID, error) {
+	rows, err := b.w.query(`DELETE FROM grants WHERE record = ? RETURNING recipient`, id[:])
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var lost []syncproto.AccountID
+	for rows.Next() {
+		var r syncproto.AccountID
+		if err := rows.Scan(fixed(r[:])); err != nil {
+			return nil, err
+		}
+		lost = append(lost, r)
+	}
+	return lost, rows.Err()
+}
+
+func (b *pusher) grant(g syncproto.GrantPush) (syncproto.ItemResult, error) {
+	id := g.Record
+	if !b.validGrant(g) {
+		return rejected(id, syncproto.CodeBadRequest), nil
+	}
+	if ok, err := b.accountExists(g.Recipient); err != nil || !ok {
+		return rejected(id, syncproto.CodeNotFound), err
+	}
+	cur, found, err := b.lookup(id)
+	if err != nil {
+		return syncproto.ItemResult{}, err
+	}
+	switch {
+	case !found || cur.owner != b.owner:
+		return rejected(id, syncproto.CodeForbidden), nil
+	case cur.deleted:
+		r := rejected(id, syncproto.CodeDeleted)
+		r.Revision = cur.revision
+		return r, nil
+	case g.Revision != cur.revision:
+		r := rejected(id, syncproto.CodeConflict)
+		r.Revision = cur.revision
+		return r, nil
+	}
+	accepted := syncproto.ItemResult{Record: id, Status: syncproto.StatusAccepted, Revision: cur.revision}
+	var (
+		revision uint64
+		expires  int64
+		blob     []byte
+	)
+	err = b.w.get(`SELECT revision, expires, blob FROM grants WHERE record = ? AND recipient = ?`,
+		[]any{id[:], g.Recipient[:]}, &revision, &expires, &blob)
+	switch {
+	case err == nil && revision == g.Revision && expires == unixOrZero(g.Expires) && string(blob) == string(g.Blob):
+		accepted.Seq, err = b.ownerSeq(id) // a replay: nothing to write
+		return accepted, err
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return syncproto.ItemResult{}, err
+	}
+	if _, err := b.w.exec(`INSERT OR REPLACE INTO grants (record, recipient, revision, expires, blob) VALUES (?, ?, ?, ?, ?)`,
+		id[:], g.Recipient[:], g.Revision, unixOrZero(g.Expires), g.Blob); err != nil {
+		return syncproto.ItemResult{}, err
+	}
+	if accepted.Seq, err = b.feed(b.owner, id); err != nil {
+		return syncproto.ItemResult{}, err
+	}
+	_, err = b.feed(g.Recipient, id)
+	return accepted, err
+}
+
+func (b *pusher) revoke(rv syncproto.Revoke) (syncproto.ItemResult, error) {
+	id := rv.Record
+	if id.IsZero() || rv.Recipient.IsZero() || rv.Recipient == b.owner {
+		return rejected(id, syncproto.CodeBadRequest), nil
+	}
+	cur, found, err := b.lookup(id)
+	if err != nil {
+		return syncproto.ItemResult{}, err
+	}
+	if !found || cur.owner != b.owner {
+		return rejected(id, syncproto.CodeForbidden), nil
+	}
+	accepted := syncproto.ItemResult{Record: id, Status: syncproto.StatusAccepted, Revision: cur.revision}
+	n, err := b.w.execN(`DELETE FROM grants WHERE record = ? AND recipient = ?`, id[:], rv.Recipient[:])
+	if err != nil {
+		return syncproto.ItemResult{}, err
+	}
+	if n == 0 { // nothing to revoke: already so
+		accepted.Seq, err = b.ownerSeq(id)
+		return accepted, err
+	}
+	if accepted.Seq, err = b.feed(b.owner, id); err != nil {
+		return syncproto.ItemResult{}, err
+	}
+	_, err = b.feed(rv.Recipient, id)
+	return accepted, err
+}
+
+// ExpireGrants deletes the grants whose expiry is at or before now, appends the change to
+// the feeds of each recipient (which then sees StateGone) and of the record's owner (whose
+// grant list shrank), and returns the accounts whose feeds grew.
+func (s *Store) ExpireGrants(ctx context.Context, now time.Time) (map[syncproto.AccountID]uint64, error) {
+	var fed map[syncproto.AccountID]uint64
+	err := s.write(ctx, func(w *writer) error {
+		type expired struct {
+			record           syncproto.RecordID
+			recipient, owner syncproto.AccountID
+		}
+		var xs []expired
+		rows, err := w.query(`SELECT g.record, g.recipient, r.owner FROM grants g JOIN records r ON r.id = g.record
+			WHERE g.expires > 0 AND g.expires <= ? ORDER BY g.record, g.recipient`, now.Unix())
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var x expired
+			if err := rows.Scan(fixed(x.record[:]), fixed(x.recipient[:]), fixed(x.owner[:])); err != nil {
+				rows.Close()
+				return err
+			}
+			xs = append(xs, x)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		b := &pusher{w: w, fed: make(map[syncproto.AccountID]uint64)}
+		fed = b.fed
+		for i, x := range xs {
+			if _, err := w.exec(`DELETE FROM grants WHERE record = ? AND recipient = ?`, x.record[:], x.recipient[:]); err != nil {
+				return err
+			}
+			if _, err := b.feed(x.recipient, x.record); err != nil {
+				return err
+			}
+			if i+1 == len(xs) || xs[i+1].record != x.record { // the owner once per record
+				if _, err := b.feed(x.owner, x.record); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("expire grants: %w", err)
+	}
+	return fed, nil
+}

@@ -1,0 +1,270 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"interlude/storage"
+)
+
+// A job is one write: fn runs on the writer connection, inside a transaction it may share
+// with other jobs, within its own savepoint. done receives nil only once the transaction
+// holding fn's changes has committed durably.
+type job struct {
+	ctx  context.Context
+	fn   func(w *writer) error
+	raw  bool // run alone, outside any transaction (PRAGMA wal_checkpoint needs that)
+	done chan error
+}
+
+// writer is the one connection that writes. Only the writer goroutine uses it once Open
+// has returned, so it needs no lock.
+type writer struct {
+	conn  *sqlx.Conn
+	stmts map[string]*sqlx.Stmt // prepared once per query text
+	seq   int64                 // the highest feed seq issued, within the open transaction
+}
+
+// writeCtx is the context of every statement the writer runs. A caller's context does not
+// reach SQL: cancelling one caller must not abort a transaction it shares with others.
+var writeCtx = context.Background()
+
+// stmt returns the prepared statement for q, preparing it on first use.
+func (w *writer) stmt(q string) (*sqlx.Stmt, error) {
+	if st, ok := w.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := w.conn.PreparexContext(writeCtx, q)
+	if err != nil {
+		return nil, err
+	}
+	w.stmts[q] = st
+	return st, nil
+}
+
+func (w *writer) exec(q string, args ...any) (sql.Result, error) {
+	st, err := w.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(writeCtx, args...)
+}
+
+// execN runs q and returns the number of rows it changed.
+func (w *writer) execN(q string, args ...any) (int64, error) {
+	r, err := w.exec(q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
+}
+
+// get scans the one row q returns into dest (sql.ErrNoRows if none).
+func (w *writer) get(q string, args []any, dest ...any) error {
+	st, err := w.stmt(q)
+	if err != nil {
+		return err
+	}
+	return st.QueryRowContext(writeCtx, args...).Scan(dest...)
+}
+
+// exists reports whether q returns a row.
+func (w *writer) exists(q string, args ...any) (bool, error) {
+	var one int
+	err := w.get(q, args, &one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (w *writer) query(q string, args ...any) (*sql.Rows, error) {
+	st, err := w.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(writeCtx, args...)
+}
+
+// begin opens a write transaction and loads the feed's high-water mark, so that seqs are
+// issued in order even if another process wrote since (it should not: one server per file).
+func (w *writer) begin() error {
+	if _, err := w.conn.ExecContext(writeCtx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := w.get("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)", nil, &w.seq); err != nil {
+		w.conn.ExecContext(writeCtx, "ROLLBACK")
+		return fmt.Errorf("begin: read feed position: %w", err)
+	}
+	return nil
+}
+
+// nextSeq issues the next feed seq. The changes row inserted with it moves AUTOINCREMENT's
+// high-water mark in sqlite_sequence, within the same transaction.
+func (w *writer) nextSeq() int64 {
+	w.seq++
+	return w.seq
+}
+
+func (w *writer) close() error {
+	var errs []error
+	for _, st := range w.stmts {
+		errs = append(errs, st.Close())
+	}
+	errs = append(errs, w.conn.Close())
+	return errors.Join(errs...)
+}
+
+// write queues fn for the writer goroutine and waits until it has committed (nil), failed
+// (its error; nothing it wrote remains) or ctx ends (ctx.Err(); fn may still commit).
+func (s *Store) write(ctx context.Context, fn func(w *writer) error) error {
+	return s.submit(&job{ctx: ctx, fn: fn})
+}
+
+func (s *Store) submit(j *job) error {
+	if err := j.ctx.Err(); err != nil {
+		return err
+	}
+	j.done = make(chan error, 1)
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return storage.ErrClosed
+	}
+	if s.queue == nil {
+		s.mu.RUnlock()
+		return ErrReadOnly
+	}
+	select {
+	case s.queue <- j:
+	case <-j.ctx.Done():
+		s.mu.RUnlock()
+		return j.ctx.Err()
+	}
+	s.mu.RUnlock()
+	select {
+	case err := <-j.done:
+		return err
+	case <-j.ctx.Done():
+		return j.ctx.Err()
+	}
+}
+
+// run is the writer goroutine. It takes the jobs waiting in the queue, up to maxGroup,
+// and commits them together. It returns when Close has closed the queue and every queued
+// job has been answered.
+func (s *Store) run() {
+	defer close(s.done)
+	group := make([]*job, 0, s.maxGroup)
+	var next *job
+	for {
+		j := next
+		next = nil
+		if j == nil {
+			var ok bool
+			if j, ok = <-s.queue; !ok {
+				return
+			}
+		}
+		if j.raw {
+			s.runRaw(j)
+			continue
+		}
+		group = append(group[:0], j)
+	collect:
+		for len(group) < s.maxGroup {
+			select {
+			case j, ok := <-s.queue:
+				if !ok {
+					break collect
+				}
+				if j.raw {
+					next = j
+					break collect
+				}
+				group = append(group, j)
+			default:
+				break collect
+			}
+		}
+		s.commit(group)
+		clear(group) // drop references to answered jobs
+	}
+}
+
+func (s *Store) runRaw(j *job) {
+	if err := j.ctx.Err(); err != nil {
+		j.done <- err
+		return
+	}
+	j.done <- j.fn(s.w)
+}
+
+// commit runs a group of jobs in one transaction, each in its own savepoint, commits once
+// and answers every job. A job whose fn fails is rolled back alone and gets its error; if
+// the transaction itself fails (savepoint, commit, I/O), every job gets that error and
+// nothing is acknowledged.
+func (s *Store) commit(group []*job) {
+	if s.groupHook != nil {
+		s.groupHook(len(group))
+	}
+	live := make([]*job, 0, len(group))
+	for _, j := range group {
+		if err := j.ctx.Err(); err != nil {
+			j.done <- err // given up before it ran: nothing written
+			continue
+		}
+		live = append(live, j)
+	}
+	if len(live) == 0 {
+		return
+	}
+	w := s.w
+	errs := make([]error, len(live))
+	broken := w.begin()
+	for i, j := range live {
+		if broken != nil {
+			break
+		}
+		seq := w.seq
+		if _, err := w.exec("SAVEPOINT job"); err != nil {
+			broken = fmt.Errorf("savepoint: %w", err)
+			break
+		}
+		if errs[i] = j.fn(w); errs[i] != nil {
+			w.seq = seq
+			if _, err := w.exec("ROLLBACK TO job"); err != nil {
+				broken = fmt.Errorf("roll back a failed write (%v): %w", errs[i], err)
+				break
+			}
+		}
+		if _, err := w.exec("RELEASE job"); err != nil {
+			broken = fmt.Errorf("release savepoint: %w", err)
+			break
+		}
+	}
+	if broken == nil {
+		if _, err := w.conn.ExecContext(writeCtx, "COMMIT"); err != nil {
+			broken = fmt.Errorf("commit: %w", err)
+		}
+	}
+	if broken == nil {
+		s.groups.Add(1)
+		s.jobs.Add(int64(len(live)))
+	} else {
+		w.conn.ExecContext(writeCtx, "ROLLBACK") // fails harmlessly if SQLite already rolled back
+		s.log.Error("write transaction failed; none of its writes was acknowledged", "jobs", len(live), "err", broken)
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = fmt.Errorf("write not committed: %w", broken)
+			}
+		}
+	}
+	for i, j := range live {
+		j.done <- errs[i]
+	}
+}
