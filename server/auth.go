@@ -60,7 +60,7 @@ func (c *conn) hello(h *syncproto.Hello) (syncproto.Message, error) {
 				ServerTime: c.s.now().UTC().Truncate(time.Second),
 				Limits: syncproto.Limits{
 					MaxFrame: uint32(l.MaxFrame), MaxBatch: uint32(l.MaxBatch),
-					MaxPullPage: uint32(l.MaxPullPage), MaxFetch: uint32(l.MaxFetch),
+					MaxPullPage: uint32(l.MaxPullPage), MaxFetch: uint32(l.MaxFetch), MaxEnvelope: uint32(l.MaxEnvelope),
 				},
 			}, nil
 		}

@@ -32,10 +32,10 @@ type Limits struct {
 	MaxEnvelope     int // bytes in one record envelope
 }
 
-// DefaultMaxEnvelope is the default cap on one envelope: far above a padded journal entry
-// (and a 64 KiB attachment chunk), far below a frame. It is never more than the codec's
+// DefaultMaxEnvelope is the default cap on one envelope: the largest envelope a client can
+// seal (a 1 MiB plaintext, padded), far below a frame. It is never more than the codec's
 // syncproto.MaxBlob or the frame limit.
-const DefaultMaxEnvelope = 1 << 20
+const DefaultMaxEnvelope = syncproto.DefaultMaxEnvelope
 
 // Field sizes the codec does not pin down (it caps every field; see syncproto).
 const (

@@ -627,6 +627,7 @@ func (m Welcome) encode(w writer) writer {
 	w.uvarint(uint64(m.Limits.MaxBatch))
 	w.uvarint(uint64(m.Limits.MaxPullPage))
 	w.uvarint(uint64(m.Limits.MaxFetch))
+	w.uvarint(uint64(m.Limits.MaxEnvelope))
 	return w
 }
 
@@ -637,6 +638,7 @@ func (m *Welcome) decode(r reader) reader {
 	m.Limits.MaxBatch = r.u32("Limits.MaxBatch")
 	m.Limits.MaxPullPage = r.u32("Limits.MaxPullPage")
 	m.Limits.MaxFetch = r.u32("Limits.MaxFetch")
+	m.Limits.MaxEnvelope = r.u32("Limits.MaxEnvelope")
 	return r
 }
 

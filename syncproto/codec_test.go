@@ -62,9 +62,9 @@ func frameCases() []frameCase {
 			Versions: []uint16{math.MaxUint16, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0},
 			Client:   strings.Repeat("é", MaxClientName/2)}, true},
 		{"welcome", 1, &Welcome{Version: 1, ServerTime: t0, Limits: Limits{
-			MaxFrame: DefaultMaxFrame, MaxBatch: DefaultMaxBatch, MaxPullPage: DefaultMaxPullPage, MaxFetch: DefaultMaxFetch}}, true},
+			MaxFrame: DefaultMaxFrame, MaxBatch: DefaultMaxBatch, MaxPullPage: DefaultMaxPullPage, MaxFetch: DefaultMaxFetch, MaxEnvelope: DefaultMaxEnvelope}}, true},
 		{"welcome_max", 1, &Welcome{Version: math.MaxUint16, ServerTime: tMax, Limits: Limits{
-			math.MaxUint32, math.MaxUint32, math.MaxUint32, math.MaxUint32}}, true},
+			math.MaxUint32, math.MaxUint32, math.MaxUint32, math.MaxUint32, math.MaxUint32}}, true},
 		{"welcome_zero", 1, &Welcome{}, true},
 		{"challenge_request", 2, &ChallengeRequest{}, true},
 		{"challenge", 2, &Challenge{Nonce: arr32(0x40), Expires: t0.Add(60 * time.Second)}, true},

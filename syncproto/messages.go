@@ -17,13 +17,18 @@ const Path = "/v1/sync"
 
 // Limits the server enforces. Welcome tells a client the values in force.
 const (
-	DefaultMaxFrame           = 4 << 20 // bytes in one WebSocket message
-	DefaultMaxBatch           = 256     // records + grants + revokes in one Push
-	DefaultMaxPullPage        = 500     // changes in one Changes page
-	DefaultMaxRecordsAccount  = 100_000 // live records one account may own
-	DefaultMaxConnsAccount    = 16      // concurrent connections of one account
-	DefaultMaxFetch           = 256     // IDs in one Fetch
-	DefaultAuthAttemptsPerMin = 10      // failed logins per account (and per client address) per minute
+	DefaultMaxFrame          = 4 << 20 // bytes in one WebSocket message
+	DefaultMaxBatch          = 256     // records + grants + revokes in one Push
+	DefaultMaxPullPage       = 500     // changes in one Changes page
+	DefaultMaxRecordsAccount = 100_000 // live records one account may own
+	DefaultMaxConnsAccount   = 16      // concurrent connections of one account
+	DefaultMaxFetch          = 256     // IDs in one Fetch
+	// DefaultMaxEnvelope is the largest valid entry envelope: a 1 MiB plaintext padded
+	// (Padmé) to 1,081,344 bytes plus 177 bytes of header, nonce, tag and signature. It must
+	// equal crypto.MaxEnvelopeSize (client tests check), so that anything a client can seal
+	// the server accepts.
+	DefaultMaxEnvelope        = 1_081_521
+	DefaultAuthAttemptsPerMin = 10 // failed logins per account (and per client address) per minute
 )
 
 // Type is the first byte of every frame.
@@ -113,6 +118,7 @@ type Limits struct {
 	MaxBatch    uint32
 	MaxPullPage uint32
 	MaxFetch    uint32
+	MaxEnvelope uint32 // bytes in one record envelope
 }
 
 // ChallengeRequest asks for a fresh single-use nonce bound to this connection.
