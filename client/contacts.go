@@ -1,0 +1,453 @@
+package client
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"interlude/crypto"
+	"interlude/syncproto"
+)
+
+// ContactRole is what a contact is to this account. It follows from how the pairing was
+// made: the person who made the code (`pair invite`) is the clinician, the person who
+// typed it in (`pair accept`) is the client.
+type ContactRole string
+
+const (
+	RoleClient    ContactRole = "client"    // I invited them: they share their entries with me
+	RoleClinician ContactRole = "clinician" // I accepted their code: I share my entries with them
+)
+
+// ContactState is where a pairing stands.
+type ContactState string
+
+const (
+	// ContactPending: this device sent a link request and waits for the clinician's
+	// device to answer. The bundle is already pinned (it matched the code), but nothing
+	// can be shared yet.
+	ContactPending ContactState = "pending"
+	// ContactPaired: both devices verified each other; sharing works both ways.
+	ContactPaired ContactState = "paired"
+	// ContactRejected: the clinician's device refused the link request (Reason says why).
+	ContactRejected ContactState = "rejected"
+	// ContactEnded: one side ended the pairing (contacts remove). Kept only to recognise
+	// what the other side still sends; not listed.
+	ContactEnded ContactState = "ended"
+)
+
+// Errors of contacts and sharing (test with errors.Is).
+var (
+	// ErrNoContact means no contact has that name or account ID.
+	ErrNoContact = errors.New("no such contact: see `interlude contacts`")
+	// ErrAmbiguousContact means a name that matches more than one contact.
+	ErrAmbiguousContact = errors.New("more than one contact matches: use more of the name, or the account ID")
+	// ErrKeyChanged means the server now publishes different keys for the contact than
+	// the ones verified in person. Sharing with them is blocked until they are paired again.
+	ErrKeyChanged = errors.New("this contact's keys changed since you paired in person: nothing new is shared with them until you pair again (a new `pair invite` / `pair accept`, in person)")
+	// ErrNotPaired means the pairing with the contact is not complete (pending, refused or ended).
+	ErrNotPaired = errors.New("not paired with this contact (yet): the pairing must be completed first")
+)
+
+// Contact is someone this account paired with in person.
+type Contact struct {
+	Account     syncproto.AccountID
+	Name        string       // the name shown on this device (empty while a pairing is pending)
+	Role        ContactRole  // what they are to me
+	State       ContactState // pending, paired or rejected (ended contacts are not listed)
+	Reason      string       // for a refused pairing: ReasonExpired, ReasonUsed, ReasonUnknownCode
+	Fingerprint crypto.Fingerprint
+	// SafetyCode is crypto.PairSafetyCode of both fingerprints: the same 30 digits on both
+	// devices. Reading it aloud at pairing proves no one sits in between.
+	SafetyCode string
+	// Verified: the contact's keys were verified in person (their bundle matched the
+	// code) and the pairing is complete.
+	Verified bool
+	// KeyChanged: the server has since published different keys for them. Sharing is
+	// blocked until they are paired again; what they share is still checked against the
+	// keys verified in person.
+	KeyChanged bool
+	Paired     time.Time // when the pairing completed (zero until then)
+}
+
+// contactRow is one row of contacts.
+type contactRow struct {
+	Account     []byte `db:"account"`
+	Bundle      []byte `db:"bundle"`
+	Fingerprint []byte `db:"fingerprint"`
+	Name        []byte `db:"name"`
+	Role        string `db:"role"`
+	State       string `db:"state"`
+	Reason      string `db:"reason"`
+	Pairing     []byte `db:"pairing"`
+	SeenBundle  []byte `db:"seen_bundle"`
+	Verified    int64  `db:"verified"`
+	Created     int64  `db:"created"`
+}
+
+const contactCols = `account, bundle, fingerprint, name, role, state, reason, pairing, seen_bundle, verified, created`
+
+// contact is a contact row, decoded and checked.
+type contact struct {
+	account syncproto.AccountID
+	bundle  *crypto.PublicBundle // pinned
+	name    string
+	role    ContactRole
+	state   ContactState
+	reason  string
+	pairing syncproto.RecordID
+	seen    []byte // a different bundle the server published
+	paired  time.Time
+	created time.Time
+}
+
+func (ct *contact) keyChanged() bool { return len(ct.seen) > 0 }
+
+// shareable reports whether new keys may be wrapped to the contact.
+func (ct *contact) shareable() error {
+	switch {
+	case ct.state != ContactPaired:
+		return fmt.Errorf("%w (%s is %s)", ErrNotPaired, ct.display(), ct.state)
+	case ct.keyChanged():
+		return fmt.Errorf("%s: %w", ct.display(), ErrKeyChanged)
+	}
+	return nil
+}
+
+func (ct *contact) display() string {
+	if ct.name != "" {
+		return ct.name
+	}
+	return "contact " + ct.account.String()[:8]
+}
+
+func (ct *contact) public(mine crypto.Fingerprint) Contact {
+	fp := ct.bundle.Fingerprint()
+	return Contact{
+		Account: ct.account, Name: ct.name, Role: ct.role, State: ct.state, Reason: ct.reason,
+		Fingerprint: fp, SafetyCode: crypto.PairSafetyCode(mine, fp),
+		Verified: ct.state == ContactPaired, KeyChanged: ct.keyChanged(), Paired: ct.paired,
+	}
+}
+
+// nameLabel is the SealLocal label of a contact's name: bound to the account, so that a
+// name cannot be moved to another contact's row.
+func nameLabel(a syncproto.AccountID) string { return "contact-name/" + a.String() }
+
+func decodeContact(k *keys, r *contactRow) (*contact, error) {
+	a := syncproto.AccountID(r.Account)
+	b, err := crypto.ParsePublicBundle(r.Bundle)
+	if err != nil {
+		return nil, fmt.Errorf("contact %s: pinned bundle is damaged: %w", a, err)
+	}
+	if syncproto.AccountID(b.Account) != a {
+		return nil, fmt.Errorf("contact %s: pinned bundle is another account's", a)
+	}
+	ct := &contact{account: a, bundle: b, role: ContactRole(r.Role), state: ContactState(r.State), reason: r.Reason,
+		seen: r.SeenBundle, created: time.Unix(r.Created, 0)}
+	if len(r.Pairing) == 16 {
+		ct.pairing = syncproto.RecordID(r.Pairing)
+	}
+	if r.Verified != 0 {
+		ct.paired = time.Unix(r.Verified, 0)
+	}
+	if len(r.Name) > 0 {
+		name, err := crypto.OpenLocal(k.profile, nameLabel(a), r.Name)
+		if err == nil {
+			ct.name = string(name)
+		}
+		// A name sealed under another profile key (a recovery on this device) does not
+		// open: the contact stays usable under its account ID; rename it.
+	}
+	return ct, nil
+}
+
+func loadContacts(ctx context.Context, q sqlx.QueryerContext, k *keys, withEnded bool) ([]*contact, error) {
+	var rows []contactRow
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT `+contactCols+` FROM contacts`); err != nil {
+		return nil, fmt.Errorf("contacts: %w", err)
+	}
+	out := make([]*contact, 0, len(rows))
+	for i := range rows {
+		if !withEnded && rows[i].State == string(ContactEnded) {
+			continue
+		}
+		ct, err := decodeContact(k, &rows[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ct)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if a, b := strings.ToLower(out[i].display()), strings.ToLower(out[j].display()); a != b {
+			return a < b
+		}
+		return string(out[i].account[:]) < string(out[j].account[:])
+	})
+	return out, nil
+}
+
+// getContact returns the contact with the account, ended or not, or nil.
+func getContact(ctx context.Context, q sqlx.QueryerContext, k *keys, a syncproto.AccountID) (*contact, error) {
+	var r contactRow
+	err := sqlx.GetContext(ctx, q, &r, `SELECT `+contactCols+` FROM contacts WHERE account = ?`, a[:])
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("contact %s: %w", a, err)
+	}
+	return decodeContact(k, &r)
+}
+
+// saveContact inserts or replaces the contact's row.
+func (c *Client) saveContact(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact) error {
+	name, err := crypto.SealLocal(k.profile, nameLabel(ct.account), []byte(ct.name))
+	if err != nil {
+		return err
+	}
+	var pairing, seen []byte
+	if !ct.pairing.IsZero() {
+		pairing = ct.pairing[:]
+	}
+	if len(ct.seen) > 0 {
+		seen = ct.seen
+	}
+	var verified int64
+	if !ct.paired.IsZero() {
+		verified = ct.paired.Unix()
+	}
+	if ct.created.IsZero() {
+		ct.created = c.opts.Now()
+	}
+	fp := ct.bundle.Fingerprint()
+	_, err = tx.ExecContext(ctx, `INSERT INTO contacts (`+contactCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (account) DO UPDATE SET bundle = excluded.bundle, fingerprint = excluded.fingerprint, name = excluded.name,
+		role = excluded.role, state = excluded.state, reason = excluded.reason, pairing = excluded.pairing,
+		seen_bundle = excluded.seen_bundle, verified = excluded.verified`,
+		ct.account[:], ct.bundle.Bytes(), fp[:], name, string(ct.role), string(ct.state), ct.reason, pairing, seen,
+		verified, ct.created.Unix())
+	return err
+}
+
+// uniqueName returns want, or want with " (2)", " (3)"… added, so that no other listed
+// contact has the same name (ignoring case).
+func uniqueName(ctx context.Context, q sqlx.QueryerContext, k *keys, want string, self syncproto.AccountID) (string, error) {
+	want = strings.Join(strings.Fields(want), " ")
+	if want == "" {
+		return "", nil
+	}
+	cts, err := loadContacts(ctx, q, k, false)
+	if err != nil {
+		return "", err
+	}
+	taken := map[string]bool{}
+	for _, ct := range cts {
+		if ct.account != self {
+			taken[strings.ToLower(ct.name)] = true
+		}
+	}
+	name := want
+	for i := 2; taken[strings.ToLower(name)]; i++ {
+		name = fmt.Sprintf("%s (%d)", want, i)
+	}
+	return name, nil
+}
+
+// Contacts lists the people this account paired with (pending and refused pairings
+// included, ended ones not), by name.
+func (c *Client) Contacts(ctx context.Context) ([]Contact, error) {
+	k, err := c.unlocked()
+	if err != nil {
+		return nil, err
+	}
+	cts, err := loadContacts(ctx, c.db, k, false)
+	if err != nil {
+		return nil, err
+	}
+	mine := k.id.Fingerprint()
+	out := make([]Contact, 0, len(cts))
+	for _, ct := range cts {
+		out = append(out, ct.public(mine))
+	}
+	return out, nil
+}
+
+// Contact finds one contact by account ID, by name (ignoring case), or by the start of
+// a name when only one contact's name starts so.
+func (c *Client) Contact(ctx context.Context, nameOrID string) (*Contact, error) {
+	k, err := c.unlocked()
+	if err != nil {
+		return nil, err
+	}
+	ct, err := c.findContact(ctx, c.db, k, nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	p := ct.public(k.id.Fingerprint())
+	return &p, nil
+}
+
+func (c *Client) findContact(ctx context.Context, q sqlx.QueryerContext, k *keys, nameOrID string) (*contact, error) {
+	s := strings.Join(strings.Fields(nameOrID), " ")
+	if s == "" {
+		return nil, fmt.Errorf("%w: no name given", ErrNoContact)
+	}
+	cts, err := loadContacts(ctx, q, k, false)
+	if err != nil {
+		return nil, err
+	}
+	if a, err := syncproto.ParseAccountID(s); err == nil {
+		for _, ct := range cts {
+			if ct.account == a {
+				return ct, nil
+			}
+		}
+	}
+	var prefix []*contact
+	for _, ct := range cts {
+		if strings.EqualFold(ct.name, s) {
+			return ct, nil
+		}
+		if ct.name != "" && strings.HasPrefix(strings.ToLower(ct.name), strings.ToLower(s)) {
+			prefix = append(prefix, ct)
+		}
+	}
+	switch len(prefix) {
+	case 1:
+		return prefix[0], nil
+	case 0:
+		return nil, fmt.Errorf("%w: %q", ErrNoContact, s)
+	}
+	var names []string
+	for _, ct := range prefix {
+		names = append(names, ct.name)
+	}
+	return nil, fmt.Errorf("%w: %q matches %s", ErrAmbiguousContact, s, strings.Join(names, ", "))
+}
+
+// RenameContact changes the name a contact is shown by on this device.
+func (c *Client) RenameContact(ctx context.Context, nameOrID, name string) error {
+	k, err := c.unlocked()
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(name) == "" {
+		return errors.New("give the new name")
+	}
+	return inTx(ctx, c.db, func(tx *sqlx.Tx) error {
+		ct, err := c.findContact(ctx, tx, k, nameOrID)
+		if err != nil {
+			return err
+		}
+		n, err := uniqueName(ctx, tx, k, name, ct.account)
+		if err != nil {
+			return err
+		}
+		if !strings.EqualFold(n, strings.Join(strings.Fields(name), " ")) {
+			return fmt.Errorf("another contact is already called %q", name)
+		}
+		ct.name = n
+		return c.saveContact(ctx, tx, k, ct)
+	})
+}
+
+// KeyChange is a contact whose published keys differ from the ones verified in person.
+// Every sync reports all of them, not only new ones, until they are paired again.
+type KeyChange struct {
+	Contact Contact
+}
+
+// checkContactKeys asks the server for every contact's bundle and flags the contacts
+// whose bundle is not the pinned one. A flag stays until the contact is paired again:
+// a server that changes its answer back proves nothing.
+func (c *Client) checkContactKeys(ctx context.Context, cn *conn, k *keys, rep *SyncReport) error {
+	cts, err := loadContacts(ctx, c.db, k, false)
+	if err != nil {
+		return err
+	}
+	mine := k.id.Fingerprint()
+	for _, ct := range cts {
+		b, err := expect[syncproto.Bundle](ctx, cn, syncproto.BundleRequest{Account: ct.account})
+		if serverCode(err) == syncproto.CodeNotFound {
+			c.log.Warn("the server no longer knows a contact's account", "contact", ct.account)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("check contacts' keys: %w", err)
+		}
+		if string(b.Bundle) == string(ct.bundle.Bytes()) && b.Account == ct.account {
+			if ct.keyChanged() {
+				rep.KeyChanges = append(rep.KeyChanges, KeyChange{Contact: ct.public(mine)})
+			}
+			continue
+		}
+		if string(b.Bundle) != string(ct.seen) {
+			ct.seen = b.Bundle
+			if len(ct.seen) == 0 {
+				ct.seen = []byte{0} // an empty answer is a change too
+			}
+			if _, err := c.db.ExecContext(ctx, `UPDATE contacts SET seen_bundle = ? WHERE account = ?`, ct.seen, ct.account[:]); err != nil {
+				return err
+			}
+			c.log.Warn("a contact's published keys changed", "contact", ct.account)
+		}
+		rep.KeyChanges = append(rep.KeyChanges, KeyChange{Contact: ct.public(mine)})
+	}
+	return nil
+}
+
+// resealLocal re-seals what this device keeps under the profile key (contact names,
+// pairing codes) when the profile key changes with the passphrase. A box that does not
+// open under the old key is left as it is.
+func resealLocal(ctx context.Context, tx *sqlx.Tx, old, new crypto.ProfileKey) error {
+	var cts []struct {
+		Account []byte `db:"account"`
+		Name    []byte `db:"name"`
+	}
+	if err := tx.SelectContext(ctx, &cts, `SELECT account, name FROM contacts`); err != nil {
+		return err
+	}
+	for _, ct := range cts {
+		label := nameLabel(syncproto.AccountID(ct.Account))
+		pt, err := crypto.OpenLocal(old, label, ct.Name)
+		if err != nil {
+			continue
+		}
+		sealed, err := crypto.SealLocal(new, label, pt)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE contacts SET name = ? WHERE account = ?`, sealed, ct.Account); err != nil {
+			return err
+		}
+	}
+	var invs []struct {
+		ID     int64  `db:"id"`
+		Secret []byte `db:"secret"`
+	}
+	if err := tx.SelectContext(ctx, &invs, `SELECT id, secret FROM invites`); err != nil {
+		return err
+	}
+	for _, inv := range invs {
+		pt, err := crypto.OpenLocal(old, inviteLabel, inv.Secret)
+		if err != nil {
+			continue
+		}
+		sealed, err := crypto.SealLocal(new, inviteLabel, pt)
+		clear(pt)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE invites SET secret = ? WHERE id = ?`, sealed, inv.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,553 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"interlude/crypto"
+	"interlude/journal"
+	"interlude/syncproto"
+)
+
+// Pairing, in person (docs/sharing.md):
+//
+//  1. The clinician's device makes a one-time code (Invite): the first 10 bytes of its
+//     bundle's fingerprint and an 8-byte secret (crypto.PairCode), kept here, sealed.
+//  2. The client types the code in (AcceptPairCode). Its device asks the server for the
+//     bundle by fingerprint prefix, checks the bundle's self-signature and refuses it
+//     unless its fingerprint starts with the code's 10 bytes. It pins that bundle and
+//     sends a link request: a record shared with the clinician (a signed grant, HPKE to
+//     the pinned share key) holding the client's bundle, the name the client chose, and
+//     MAC = HMAC(HKDF(secret), client fingerprint ‖ clinician fingerprint ‖ record ID).
+//  3. The clinician's device sees a grant from an unknown author: it fetches that
+//     account's bundle, checks the bundle's, the grant's and the envelope's signatures,
+//     opens the request and checks the MAC against its codes (constant time), then the
+//     code's expiry and single use. It pins the client's bundle and answers with a
+//     pair_reply record shared back (accepted, or refused with the reason), which the
+//     client's device checks against the bundle it pinned from the code.
+//  4. Both show the same 30-digit safety code (crypto.PairSafetyCode) to compare aloud.
+//
+// The client then deletes its request (the clinician's device then deletes its reply).
+
+// DefaultInviteExpiry is how long a pairing code works unless told otherwise.
+const DefaultInviteExpiry = 30 * time.Minute
+
+// inviteKeep is how long a used or expired code is remembered, to answer a late or
+// repeated request precisely.
+const inviteKeep = 7 * 24 * time.Hour
+
+// inviteLabel names an invitation's SealLocal box.
+const inviteLabel = "pair-invite"
+
+// Invite is a pairing code this device made.
+type Invite struct {
+	Code    string    // the code to read out or show (crypto.PairCode.Text)
+	Name    string    // the name the client's device will be told
+	Expires time.Time // the code works until then, once
+}
+
+// InviteOptions tune NewInvite.
+type InviteOptions struct {
+	Expires time.Duration // how long the code works; 0 means DefaultInviteExpiry
+	Name    string        // how this account wants to be called by the client (e.g. "Dr Lee")
+}
+
+// invite is a decoded row of invites.
+type invite struct {
+	id      int64
+	code    crypto.PairCode
+	name    string
+	expires time.Time
+	used    time.Time
+}
+
+type inviteSecret struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+// NewInvite makes a one-time pairing code, valid for opts.Expires, and keeps it here
+// (sealed under the profile key) to check the client's link request against. It needs
+// no network: the code works once this account's bundle is on the server (sign-up put
+// it there).
+func (c *Client) NewInvite(ctx context.Context, opts InviteOptions) (*Invite, error) {
+	k, err := c.unlocked()
+	if err != nil {
+		return nil, err
+	}
+	d := opts.Expires
+	if d == 0 {
+		d = DefaultInviteExpiry
+	}
+	if d < 0 || d > 7*24*time.Hour {
+		return nil, fmt.Errorf("a pairing code lasts between a second and a week, not %s", d)
+	}
+	code := crypto.NewPairCode(k.id.Fingerprint())
+	name := strings.Join(strings.Fields(opts.Name), " ")
+	sec, _ := json.Marshal(inviteSecret{Code: code.Text(), Name: name})
+	sealed, err := crypto.SealLocal(k.profile, inviteLabel, sec)
+	clear(sec)
+	if err != nil {
+		return nil, err
+	}
+	now := c.opts.Now()
+	exp := now.Add(d)
+	if _, err := c.db.ExecContext(ctx, `INSERT INTO invites (secret, expires, created) VALUES (?, ?, ?)`,
+		sealed, exp.Unix(), now.Unix()); err != nil {
+		return nil, fmt.Errorf("keep the pairing code: %w", err)
+	}
+	return &Invite{Code: code.Text(), Name: name, Expires: time.Unix(exp.Unix(), 0)}, nil
+}
+
+// loadInvites returns the codes kept here, forgetting those long past.
+func loadInvites(ctx context.Context, tx *sqlx.Tx, k *keys, now time.Time) ([]invite, error) {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM invites WHERE expires < ?`, now.Add(-inviteKeep).Unix()); err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		ID      int64  `db:"id"`
+		Secret  []byte `db:"secret"`
+		Expires int64  `db:"expires"`
+		Used    int64  `db:"used"`
+	}
+	if err := tx.SelectContext(ctx, &rows, `SELECT id, secret, expires, used FROM invites ORDER BY id`); err != nil {
+		return nil, err
+	}
+	var out []invite
+	for _, r := range rows {
+		pt, err := crypto.OpenLocal(k.profile, inviteLabel, r.Secret)
+		if err != nil {
+			continue // sealed under an older profile key (a recovery here): unusable
+		}
+		var s inviteSecret
+		err = json.Unmarshal(pt, &s)
+		clear(pt)
+		if err != nil {
+			continue
+		}
+		code, err := crypto.ParsePairCode(s.Code)
+		if err != nil {
+			continue
+		}
+		out = append(out, invite{id: r.ID, code: code, name: s.Name, expires: time.Unix(r.Expires, 0), used: timeOrZero(r.Used)})
+	}
+	return out, nil
+}
+
+// Pairing is a pairing that completed or was refused during a sync (or by
+// AcceptPairCode).
+type Pairing struct {
+	Contact  Contact
+	Accepted bool
+	Reason   string // when refused: ReasonExpired, ReasonUsed or ReasonUnknownCode
+}
+
+// Ended is a pairing the other side ended.
+type Ended struct {
+	Contact Contact
+}
+
+// Errors of AcceptPairCode.
+var (
+	// ErrCodeMismatch means the server answered the pairing code with keys whose
+	// fingerprint does not match the code: it may be trying to put itself in between.
+	ErrCodeMismatch = errors.New("the keys the server returned do not match the code — do not continue; tell your clinician")
+	// ErrCodeUnknown means no account matches the code's fingerprint.
+	ErrCodeUnknown = errors.New("no account matches this pairing code: check the code with the person who gave it (a character may be wrong)")
+)
+
+// AcceptOptions tune AcceptPairCode.
+type AcceptOptions struct {
+	Name        string // how this account wants to be called by the clinician
+	ContactName string // what to call the clinician here (default: the name their device sends)
+}
+
+// AcceptPairCode pairs with the clinician whose device made code (the client's side;
+// needs the network). It fetches the clinician's bundle by the code's fingerprint
+// prefix, refuses it unless it verifies and its fingerprint starts with the code's
+// (ErrCodeMismatch), pins it, sends the link request and syncs. The pairing completes
+// when the clinician's device answers (a later sync reports it); until then the
+// contact is pending.
+func (c *Client) AcceptPairCode(ctx context.Context, code string, opts AcceptOptions) (*Contact, *SyncReport, error) {
+	k, err := c.unlocked()
+	if err != nil {
+		return nil, nil, err
+	}
+	pc, err := crypto.ParsePairCode(code)
+	if err != nil {
+		return nil, nil, err
+	}
+	cn, _, err := c.connect(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pairing needs the server: %w", err)
+	}
+	defer cn.Close()
+	b, err := expect[syncproto.Bundle](ctx, cn, syncproto.BundleRequest{Fingerprint: pc.FingerprintPrefix()})
+	if serverCode(err) == syncproto.CodeNotFound {
+		return nil, nil, ErrCodeUnknown
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("pair: %w", err)
+	}
+	bundle, err := crypto.ParsePublicBundle(b.Bundle)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w (%v)", ErrCodeMismatch, err)
+	}
+	fp := bundle.Fingerprint()
+	if !pc.Matches(fp) || syncproto.AccountID(bundle.Account) != b.Account {
+		return nil, nil, ErrCodeMismatch
+	}
+	me := syncproto.AccountID(k.id.Account)
+	clinician := b.Account
+	if clinician == me {
+		return nil, nil, errors.New("this is your own pairing code: the other person types it in on their device")
+	}
+	var out Contact
+	err = inTx(ctx, c.db, func(tx *sqlx.Tx) error {
+		old, err := getContact(ctx, tx, k, clinician)
+		if err != nil {
+			return err
+		}
+		ct := &contact{account: clinician, bundle: bundle, role: RoleClinician, state: ContactPending}
+		if old != nil {
+			// Pairing again (after a key change, or after an ending): the new bundle is the
+			// one verified now. A previous request of ours, if any, goes.
+			ct.name, ct.created = old.name, old.created
+			if old.role == RoleClient && old.state != ContactEnded {
+				return fmt.Errorf("you invited %s yourself: they are your client, not your clinician", old.display())
+			}
+			if err := c.deleteOwn(ctx, tx, k, rolePairRequest, clinician); err != nil {
+				return err
+			}
+		}
+		if opts.ContactName != "" {
+			if ct.name, err = uniqueName(ctx, tx, k, opts.ContactName, clinician); err != nil {
+				return err
+			}
+		}
+		id := syncproto.NewRecordID(c.opts.Now())
+		mac := pc.MAC(k.id.Fingerprint(), fp, crypto.RecordID(id))
+		name := strings.Join(strings.Fields(opts.Name), " ")
+		doc := (&control{Interlude: rolePairRequest, Bundle: k.id.PublicBundle(), Name: name, MAC: mac[:]}).marshal()
+		if err := c.addWithID(ctx, tx, k, id, doc, rolePairRequest, nil, []grantee{{ct: ct}}); err != nil {
+			return err
+		}
+		ct.pairing = id
+		if err := c.saveContact(ctx, tx, k, ct); err != nil {
+			return err
+		}
+		out = ct.public(k.id.Fingerprint())
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("pair: %w", err)
+	}
+	rep := &SyncReport{}
+	if err := c.round(ctx, cn, k, rep, true); err != nil {
+		return &out, rep, fmt.Errorf("the link request is saved here but not sent yet (run `interlude sync`): %w", err)
+	}
+	if ct, err := c.Contact(ctx, clinician.String()); err == nil {
+		out = *ct
+	}
+	return &out, rep, nil
+}
+
+// addWithID is addTx with a record ID chosen by the caller (a link request's MAC names
+// its record).
+func (c *Client) addWithID(ctx context.Context, tx *sqlx.Tx, k *keys, id syncproto.RecordID, plaintext []byte, role string, link *syncproto.RecordID, to []grantee) error {
+	env, wrapped, ek, err := sealKeyed(k, id, 1, plaintext)
+	if err != nil {
+		return err
+	}
+	me := syncproto.AccountID(k.id.Account)
+	var linkb []byte
+	if link != nil {
+		linkb = link[:]
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO records (id, owner, revision, envelope, owner_key, role, link)
+		VALUES (?, ?, 1, ?, ?, ?, ?)`, id[:], me[:], env, wrapped, role, linkb); err != nil {
+		return err
+	}
+	ob, err := c.enqueueID(ctx, tx, id, 0, 1, false, env, wrapped)
+	if err != nil {
+		return err
+	}
+	for _, g := range to {
+		blob, err := signGrantFor(k, g.ct, id, 1, g.expires, ek)
+		if err != nil {
+			return err
+		}
+		if err := nestGrant(ctx, tx, ob, id, g.ct.account, 1, unixOrZero(g.expires), blob); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteOwn deletes this account's live records of a role that are shared with to.
+func (c *Client) deleteOwn(ctx context.Context, tx *sqlx.Tx, k *keys, role string, to syncproto.AccountID) error {
+	me := syncproto.AccountID(k.id.Account)
+	var ids [][]byte
+	if err := tx.SelectContext(ctx, &ids, `SELECT r.id FROM records r JOIN grants g ON g.record = r.id
+		WHERE r.owner = ? AND r.role = ? AND r.deleted = 0 AND g.recipient = ?`, me[:], role, to[:]); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := c.deleteTx(ctx, tx, k, syncproto.RecordID(id)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// handlePairRequest decides a link request from the author of ch, whose bundle b has
+// verified the request (a contact's pinned bundle, or one fetched for an unknown
+// author), and answers it. It returns whether the pairing was made.
+func (c *Client) handlePairRequest(ctx context.Context, tx *sqlx.Tx, k *keys, ch syncproto.Change, b *crypto.PublicBundle, g *crypto.Grant,
+	req *control, rep *SyncReport) (bool, error) {
+	me := syncproto.AccountID(k.id.Account)
+	if ch.Owner == me {
+		return false, c.drop(ctx, tx, ch, "a link request from this account itself", rep)
+	}
+	inner, err := crypto.ParsePublicBundle(req.Bundle)
+	if err != nil || string(inner.Bytes()) != string(b.Bytes()) {
+		return false, c.drop(ctx, tx, ch, "a link request whose keys are not those of its author", rep)
+	}
+	now := c.opts.Now()
+	invs, err := loadInvites(ctx, tx, k, now)
+	if err != nil {
+		return false, err
+	}
+	clientFP, myFP := b.Fingerprint(), k.id.Fingerprint()
+	var match *invite
+	for i := range invs { // every code is tried, each in constant time
+		if invs[i].code.VerifyMAC(clientFP, myFP, crypto.RecordID(ch.Record), req.MAC) == nil {
+			match = &invs[i]
+		}
+	}
+	reason := ""
+	switch {
+	case match == nil:
+		reason = ReasonUnknownCode
+	case !match.used.IsZero():
+		reason = ReasonUsed
+	case !now.Before(match.expires):
+		reason = ReasonExpired
+	}
+	old, err := getContact(ctx, tx, k, ch.Owner)
+	if err != nil {
+		return false, err
+	}
+	requester := &contact{account: ch.Owner, bundle: b, role: RoleClient, name: strings.Join(strings.Fields(req.Name), " ")}
+	answer := func(accepted bool, why, name string) error {
+		doc := (&control{Interlude: rolePairReply, Request: ch.Record.String(), Accepted: accepted, Reason: why, Name: name}).marshal()
+		_, err := c.addTx(ctx, tx, k, doc, rolePairReply, &ch.Record, []grantee{{ct: requester}})
+		return err
+	}
+	if reason != "" {
+		// Refused: say why (the answer is signed, and tells nothing but the reason), keep
+		// the request out of sight.
+		if err := answer(false, reason, ""); err != nil {
+			return false, err
+		}
+		if err := c.ignore(ctx, tx, ch); err != nil {
+			return false, err
+		}
+		c.log.Info("refused a link request", "from", ch.Owner, "reason", reason)
+		rep.Pairings = append(rep.Pairings, Pairing{Contact: requester.public(myFP), Reason: reason})
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE invites SET used = ?, used_by = ? WHERE id = ?`, now.Unix(), ch.Owner[:], match.id); err != nil {
+		return false, err
+	}
+	ct := requester
+	ct.state, ct.pairing, ct.paired = ContactPaired, ch.Record, now
+	want := ct.name
+	if old != nil && old.name != "" {
+		want = old.name // the name chosen here stays
+		ct.created = old.created
+	}
+	if want == "" {
+		want = "client"
+	}
+	if ct.name, err = uniqueName(ctx, tx, k, want, ct.account); err != nil {
+		return false, err
+	}
+	if err := c.saveContact(ctx, tx, k, ct); err != nil {
+		return false, err
+	}
+	if err := c.storeReceived(ctx, tx, me, ch, g, rolePairRequest, nil); err != nil {
+		return false, err
+	}
+	// A notice of an earlier ending to them is moot now.
+	if err := c.deleteOwn(ctx, tx, k, rolePairEnd, ct.account); err != nil {
+		return false, err
+	}
+	if err := answer(true, "", match.name); err != nil {
+		return false, err
+	}
+	if err := c.shareAvailability(ctx, tx, k, ct); err != nil {
+		return false, err
+	}
+	c.log.Info("paired", "client", ct.account)
+	rep.Pairings = append(rep.Pairings, Pairing{Contact: ct.public(myFP), Accepted: true})
+	return true, nil
+}
+
+// handlePairReply applies the clinician's answer to this device's link request. The
+// answer was verified against the bundle pinned from the code.
+func (c *Client) handlePairReply(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact, reply *control, rep *SyncReport) error {
+	req, err := recordRef(reply.Request)
+	if err != nil || ct.state != ContactPending || ct.pairing != req {
+		return nil // an answer to an earlier request: nothing to do
+	}
+	if reply.Accepted {
+		ct.state, ct.reason, ct.paired, ct.seen = ContactPaired, "", c.opts.Now(), nil
+		if ct.name == "" {
+			want := reply.Name
+			if strings.TrimSpace(want) == "" {
+				want = "clinician"
+			}
+			if ct.name, err = uniqueName(ctx, tx, k, want, ct.account); err != nil {
+				return err
+			}
+		}
+		if err := c.deleteOwn(ctx, tx, k, rolePairEnd, ct.account); err != nil {
+			return err
+		}
+	} else {
+		ct.state, ct.reason = ContactRejected, reply.Reason
+	}
+	if err := c.saveContact(ctx, tx, k, ct); err != nil {
+		return err
+	}
+	// The request has been read: delete it (the clinician's device then deletes its answer).
+	if r, err := getRecord(ctx, tx, req[:]); err != nil {
+		return err
+	} else if r != nil && !r.Deleted {
+		if err := c.deleteTx(ctx, tx, k, req); err != nil {
+			return err
+		}
+	}
+	rep.Pairings = append(rep.Pairings, Pairing{Contact: ct.public(k.id.Fingerprint()), Accepted: reply.Accepted, Reason: reply.Reason})
+	return nil
+}
+
+// handlePairEnd applies a contact's notice that they ended the pairing.
+func (c *Client) handlePairEnd(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact, end *control, rep *SyncReport) error {
+	ref, err := recordRef(end.Pairing)
+	if err != nil || ct.state == ContactEnded || (!ct.pairing.IsZero() && ref != ct.pairing) {
+		return nil // an ending of an earlier pairing
+	}
+	pub := ct.public(k.id.Fingerprint())
+	if err := c.endPairing(ctx, tx, k, ct, "ended by "+ct.display(), false); err != nil {
+		return err
+	}
+	rep.Ended = append(rep.Ended, Ended{Contact: pub})
+	return nil
+}
+
+// RemoveContact ends the pairing with a contact: every grant to them is revoked and
+// every copy made for them deleted; this device deletes its copies of what they shared;
+// and they are told (a pair_end record), so that their device does the same. Nothing of
+// this account's own journal is deleted. It needs no network: the next sync sends it.
+func (c *Client) RemoveContact(ctx context.Context, nameOrID string) (*Contact, error) {
+	k, err := c.unlocked()
+	if err != nil {
+		return nil, err
+	}
+	var out Contact
+	err = inTx(ctx, c.db, func(tx *sqlx.Tx) error {
+		ct, err := c.findContact(ctx, tx, k, nameOrID)
+		if err != nil {
+			return err
+		}
+		out = ct.public(k.id.Fingerprint())
+		notify := ct.state == ContactPaired || ct.state == ContactPending
+		return c.endPairing(ctx, tx, k, ct, "removed here", notify)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("remove contact: %w", err)
+	}
+	return &out, nil
+}
+
+// endPairing revokes every grant to ct, deletes the copies and pairing records made for
+// them, deletes this device's copies of what they shared (keeping only their IDs until
+// they revoke), optionally tells them, and marks the contact ended.
+func (c *Client) endPairing(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact, reason string, notify bool) error {
+	me := syncproto.AccountID(k.id.Account)
+	var mine []recordRow
+	if err := tx.SelectContext(ctx, &mine, `SELECT `+recordCols+` FROM records WHERE owner = ? AND deleted = 0 AND id IN
+		(SELECT record FROM grants WHERE recipient = ?)`, me[:], ct.account[:]); err != nil {
+		return err
+	}
+	for i := range mine {
+		id := syncproto.RecordID(mine[i].ID)
+		if mine[i].Role == roleEntry {
+			if _, err := c.revokeTx(ctx, tx, k, id, ct.account); err != nil {
+				return err
+			}
+			continue
+		}
+		if mine[i].Role == rolePairEnd {
+			continue
+		}
+		if err := c.deleteTx(ctx, tx, k, id); err != nil {
+			return err
+		}
+	}
+	var theirs []recordRow
+	if err := tx.SelectContext(ctx, &theirs, `SELECT `+recordCols+` FROM records WHERE owner = ? AND deleted = 0`, ct.account[:]); err != nil {
+		return err
+	}
+	for i := range theirs {
+		if theirs[i].Role == rolePairEnd {
+			continue // the notice itself stays as the server holds it
+		}
+		ch := syncproto.Change{Record: syncproto.RecordID(theirs[i].ID), Owner: ct.account, Revision: theirs[i].Revision}
+		if err := c.ignore(ctx, tx, ch); err != nil {
+			return err
+		}
+	}
+	if notify {
+		doc := (&control{Interlude: rolePairEnd, Pairing: ct.pairing.String()}).marshal()
+		if _, err := c.addTx(ctx, tx, k, doc, rolePairEnd, &ct.pairing, []grantee{{ct: ct}}); err != nil {
+			return err
+		}
+	}
+	ct.state, ct.reason = ContactEnded, reason
+	return c.saveContact(ctx, tx, k, ct)
+}
+
+// shareAvailability shares this account's latest availability note (a journal
+// "availability" entry: the hours a clinician reads messages) with a new client, so that
+// they see it from the start. It is the clinician's own statement, meant for every
+// client; `availability set` shares it with the clients paired at the time.
+func (c *Client) shareAvailability(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact) error {
+	me := syncproto.AccountID(k.id.Account)
+	var rows []recordRow
+	if err := tx.SelectContext(ctx, &rows, `SELECT `+recordCols+` FROM records WHERE owner = ? AND role = ? AND deleted = 0 ORDER BY id DESC`,
+		me[:], roleEntry); err != nil {
+		return err
+	}
+	for i := range rows {
+		id := syncproto.RecordID(rows[i].ID)
+		pt, err := open(k, id, rows[i].Revision, rows[i].Envelope, rows[i].OwnerKey)
+		if err != nil {
+			continue
+		}
+		e, err := journal.Unmarshal(pt)
+		if err != nil || e.Kind != journal.KindAvailability {
+			continue
+		}
+		return c.grantCurrent(ctx, tx, k, &rows[i], ct, time.Time{})
+	}
+	return nil
+}
