@@ -11,6 +11,7 @@ const (
 	labelVaultWrap          = "interlude/v1/vault-wrap"           // AAD prefix of vault-wrapped entry keys
 	labelShareWrap          = "interlude/v1/share-wrap"           // HPKE info prefix of recipient-wrapped entry keys
 	ctxGrant                = "interlude/v1/grant"                // Ed25519ctx context of grant signatures
+	ctxDeletion             = "interlude/v1/deletion"             // Ed25519ctx context of deletion statements
 	ctxPublicBundle         = "interlude/v1/public-bundle"        // Ed25519ctx context of public bundle self-signatures
 	labelFingerprint        = "interlude/v1/fingerprint"          // SHA-256 prefix of a bundle fingerprint
 	labelPairSafetyCode     = "interlude/v1/pair-safety-code"     // SHA-256 prefix of a pair safety code
@@ -29,7 +30,7 @@ const (
 // allLabels lists every label and context, for the distinctness test and the
 // documentation check.
 var allLabels = []string{
-	labelEntryKeyCommitment, ctxEnvelope, labelVaultWrap, labelShareWrap, ctxGrant,
+	labelEntryKeyCommitment, ctxEnvelope, labelVaultWrap, labelShareWrap, ctxGrant, ctxDeletion,
 	ctxPublicBundle, labelFingerprint, labelPairSafetyCode, label2SKD, labelKeybagKey,
 	labelLoginKey, labelLocalProfile, labelRecovery, labelRecoveryKeybagKey,
 	labelRecoveryLoginKey, labelRecoveryProfile, labelKeybag, labelLocal,

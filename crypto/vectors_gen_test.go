@@ -545,14 +545,39 @@ func generateVectors(t *testing.T) *genFile {
 	g.add("parse recovery code, adjacent characters swapped", "parse_recovery_code", mp("text", swapAdjacent(rc.Text(), 5)), nil, "ErrMalformed")
 	g.add("parse recovery code, punctuation", "parse_recovery_code", mp("text", rc.Text()+"!"), nil, "ErrMalformed")
 
+	// Section 11: deletion statements (Ed25519 signing is deterministic; no randomness used).
+	g.reseed(11)
+	del := must(SignDeletion(alice, record, revision+1))
+	delIn := func(b []byte, author SigningPublicKey) map[string]string {
+		return mp("deletion", hx(b), "author_signing_public_key", hx(author[:]))
+	}
+	g.add("verify deletion", "verify_deletion", delIn(del, aliceSign), mp(
+		"record", hx(record[:]), "author", hx(alice.Account[:]), "revision", dec(revision+1)), "ok")
+	for _, r := range []struct {
+		name   string
+		at     int
+		result string
+	}{
+		{"version", 0, "ErrUnknownVersion"},
+		{"record", 1 + 3, "ErrBadSignature"},
+		{"author", 17 + 5, "ErrBadSignature"},
+		{"revision", 33 + 7, "ErrBadSignature"},
+		{"signature", 41 + 10, "ErrBadSignature"},
+	} {
+		g.add("verify deletion, bit flipped in "+r.name, "verify_deletion", delIn(flipBit(del, r.at), aliceSign), nil, r.result)
+	}
+	g.add("verify deletion, truncated", "verify_deletion", delIn(del[:len(del)-1], aliceSign), nil, "ErrTruncated")
+	g.add("verify deletion, trailing byte", "verify_deletion", delIn(cat(del, []byte{0}), aliceSign), nil, "ErrTrailingData")
+	g.add("verify deletion, wrong author key", "verify_deletion", delIn(del, bob.Signing.Public()), nil, "ErrBadSignature")
+
 	return &genFile{
 		Description: []string{
 			"Interlude crypto v1 test vectors; see docs/crypto.md.",
 			"Byte strings are lower-case hex, integers decimal, codes and labels plain text.",
 			"result is \"ok\" or the name of the error the operation must return (a sentinel of package interlude/crypto).",
 			"Operations: padded_length, seal_entry_length, open_entry, unwrap_vault, unwrap_recipient, open_grant, public_bundle,",
-			"pair_safety_code, kdf_params, derive_passphrase, derive_recovery, open_keybag, open_local, parse_secret_key, parse_recovery_code.",
-			"open_entry = ParseEnvelope, verify signature, check key commitment, decrypt, unpad; open_grant = ParseGrant, Verify, Open.",
+			"pair_safety_code, kdf_params, derive_passphrase, derive_recovery, open_keybag, open_local, parse_secret_key, parse_recovery_code, verify_deletion.",
+			"open_entry = ParseEnvelope, verify signature, check key commitment, decrypt, unpad; open_grant = ParseGrant, Verify, Open; verify_deletion = ParseDeletion, Verify.",
 			"seed is the testing/cryptotest.SetGlobalRandom seed the section was generated with, by TestVectorsUpToDate.",
 		},
 		Vectors: g.vs,

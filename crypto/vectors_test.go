@@ -257,6 +257,18 @@ func checkVector(t *testing.T, v vector) {
 			}
 		}
 
+	case "verify_deletion":
+		var d *crypto.Deletion
+		d, err = crypto.ParseDeletion(in.hex("deletion"))
+		if err == nil {
+			err = d.Verify(in.signPub("author_signing_public_key"))
+		}
+		if err == nil {
+			eq("record", d.Record[:], out.hex("record"))
+			eq("author", d.Author[:], out.hex("author"))
+			eqs("revision", strconv.FormatUint(d.Revision, 10), out.str("revision"))
+		}
+
 	case "public_bundle":
 		raw := in.hex("bundle")
 		var p *crypto.PublicBundle
