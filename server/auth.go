@@ -348,16 +348,26 @@ func (c *conn) updateLogin(ctx context.Context, a *authState, m *syncproto.Updat
 }
 
 // logout ends the session (its token stops working) and, after the Ack, closes the
-// connection normally (1000).
+// connection normally (1000). Other connections signed in with the same session end at
+// once too, as when the session expires (Error session_expired, ID 0, close 1008):
+// otherwise they would keep working until their next check against storage.
 func (c *conn) logout(ctx context.Context, a *authState) (syncproto.Message, error) {
 	if err := c.s.store.DeleteSession(ctx, a.tokenHash); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, err
 	}
+	others := c.s.hub.sessionConns(a.account, a.tokenHash)
 	c.s.hub.detach(c, a.account)
 	c.auth.Store(nil)
 	c.subscribed.Store(false)
 	c.s.log.Debug("signed out", "event", "logout", "account", a.account.String(), "device", a.device.String())
-	c.then = func() { c.closeNormal("signed out") }
+	c.then = func() {
+		c.closeNormal("signed out")
+		for _, x := range others {
+			if x != c {
+				x.closeWith(0, errSessionExpired)
+			}
+		}
+	}
 	return &syncproto.Ack{}, nil
 }
 

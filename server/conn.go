@@ -49,7 +49,7 @@ type conn struct {
 	subscribed atomic.Bool   // send Notify when the account's feed grows
 	notifyAt   atomic.Uint64 // the highest cursor to announce
 	announce   atomic.Bool   // send the cursor even if it was sent before (after Subscribe)
-	opened     atomic.Int64  // unix nanoseconds (real time) of connecting or of the last Logout
+	opened     atomic.Int64  // unix nanoseconds (real time) of connecting
 	auth       atomic.Pointer[authState]
 
 	// Owned by the reader goroutine.
@@ -103,7 +103,9 @@ func (c *conn) readLoop() {
 	c.ws.SetReadLimit(int64(c.s.limits.MaxFrame))
 	c.ws.SetReadDeadline(time.Now().Add(c.s.cfg.HelloTimeout))
 	c.ws.SetPongHandler(func(string) error {
-		if c.closing.Load() {
+		// Handlers run on this goroutine, so c.state may be read. Before Hello the Hello
+		// deadline stands: unsolicited pongs must not keep a silent connection open.
+		if c.closing.Load() || c.state == stateNew {
 			return nil
 		}
 		return c.ws.SetReadDeadline(time.Now().Add(c.readTimeout()))

@@ -18,10 +18,17 @@
 //
 //	new ──Hello──► open ──SignUp | Login | Resume──► authenticated
 //	 │               │                                   │
-//	 │               └─ session-only requests:           ├─ Logout, or revoking its own device:
-//	 │                  Error unauthenticated            │  Ack, close 1000
-//	 └─ anything else, no common version: close 1002;    └─ session expired, device revoked,
-//	    no Hello within 10 s: close 1008                    shutdown: Error (ID 0), close 1008/1001
+//	 │               ├─ session-only requests:           ├─ Logout, or revoking its own device:
+//	 │               │  Error unauthenticated            │  Ack, close 1000
+//	 │               ├─ too many connections: Error,     └─ session expired or logged out
+//	 │               │  close 1008                          elsewhere, device revoked, shutdown:
+//	 │               └─ not signed in after 2 min:          Error (ID 0), close 1008/1001
+//	 │                  Error (ID 0), close 1008
+//	 └─ anything else, no common version: close 1002;
+//	    no Hello within 10 s: close 1008
+//
+// Undecodable frames and text messages are answered Error bad_frame in every state and
+// change nothing.
 //
 // Every authenticated message re-checks the session: its absolute lifetime, its idle
 // timeout (every message but Ping counts as activity) and whether the device was
@@ -32,11 +39,12 @@
 // # Push
 //
 // A batch over MaxBatch items is refused whole (batch_too_large, nothing written).
-// Otherwise malformed items (a zero ID, an envelope over MaxEnvelope, a deletion with
-// data, a live record without an envelope, a grant to nobody or to oneself, …) are
-// refused one by one before any work, the rest go to storage.Store.Push in one durable
-// transaction, and the answer lists every item in request order. Only then are the
-// subscribed connections of every account whose feed grew notified.
+// Otherwise malformed items (a zero ID, a Revision that is not BaseRevision+1, an
+// envelope over MaxEnvelope, a deletion with data, a live record without an envelope, a
+// grant to nobody or to oneself, …) are refused one by one before any work (Rejected,
+// bad_request or too_large: never a conflict), the rest go to storage.Store.Push in one
+// durable transaction, and the answer lists every item in request order. Only then are
+// the subscribed connections of every account whose feed grew notified.
 //
 // # What the server logs
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -145,7 +146,10 @@ func (c *conn) push(ctx context.Context, a *authState, p *syncproto.Push) (syncp
 
 // checkPush returns the items (by their index in results order: records, then grants,
 // then revokes) that are malformed or over a limit, with the code each is refused with.
-// Revision rules are the store's: it answers them with the record's current revision.
+// A revision that is not BaseRevision+1 (or does not fit 63 bits) is malformed whatever
+// the record's state, so it is refused here, as the store would refuse it; how a
+// well-formed revision compares with the stored record (conflict, deleted, replay) is
+// the store's to answer, with the record's current revision.
 func (s *Server) checkPush(owner syncproto.AccountID, p *syncproto.Push) map[int]syncproto.ErrorCode {
 	var refused map[int]syncproto.ErrorCode
 	refuse := func(i int, code syncproto.ErrorCode) {
@@ -158,6 +162,8 @@ func (s *Server) checkPush(owner syncproto.AccountID, p *syncproto.Push) map[int
 		r := &p.Records[i]
 		switch {
 		case r.Record.IsZero():
+			refuse(i, syncproto.CodeBadRequest)
+		case !validRevision(r.Revision) || r.Revision != r.BaseRevision+1:
 			refuse(i, syncproto.CodeBadRequest)
 		case r.Delete && (len(r.Envelope) != 0 || len(r.OwnerKey) != 0 || len(r.Grants) != 0):
 			refuse(i, syncproto.CodeBadRequest)
@@ -181,7 +187,7 @@ func (s *Server) checkPush(owner syncproto.AccountID, p *syncproto.Push) map[int
 	}
 	base := len(p.Records)
 	for i := range p.Grants {
-		if g := &p.Grants[i]; g.Record.IsZero() || g.Revision == 0 || !grantOK(owner, g) {
+		if g := &p.Grants[i]; g.Record.IsZero() || !validRevision(g.Revision) || !grantOK(owner, g) {
 			refuse(base+i, syncproto.CodeBadRequest)
 		}
 	}
@@ -193,6 +199,10 @@ func (s *Server) checkPush(owner syncproto.AccountID, p *syncproto.Push) map[int
 	}
 	return refused
 }
+
+// validRevision reports whether r is a revision a record can have: 1 to 2^63-1 (stores
+// keep revisions in signed 64-bit integers).
+func validRevision(r uint64) bool { return r >= 1 && r <= math.MaxInt64 }
 
 // grantOK reports whether a grant names another account and carries a blob.
 func grantOK(owner syncproto.AccountID, g *syncproto.GrantPush) bool {

@@ -295,6 +295,32 @@ func TestHelloTimeout(t *testing.T) {
 	call[syncproto.Pong](t, ok, &syncproto.Ping{})
 }
 
+// TestHelloTimeoutIgnoresPongs: WebSocket pongs before Hello do not put off the Hello
+// deadline (RFC 6455 lets a peer send pongs unasked).
+func TestHelloTimeoutIgnoresPongs(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.HelloTimeout = 300 * time.Millisecond })
+	c := e.dialRaw(nil)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-c.Done():
+				return
+			case <-tick.C:
+				c.WriteFrame(websocket.PongMessage, nil)
+			}
+		}
+	}()
+	if got := c.CloseCode(3 * time.Second); got != websocket.ClosePolicyViolation {
+		t.Fatalf("close code %d (%v), want 1008: pongs kept a connection without Hello open", got, c.Err())
+	}
+}
+
 func TestPullPageEndsBeforeFrameLimit(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.Limits.MaxFrame = 64 << 10 })
 	a, _, _ := e.signUp()

@@ -25,7 +25,7 @@ import (
 // take the defaults from syncproto (DefaultMaxEnvelope for MaxEnvelope).
 type Limits struct {
 	MaxFrame        int // bytes in one WebSocket message; more closes the connection (1009)
-	MaxBatch        int // records + grants (nested or not) + revokes in one Push
+	MaxBatch        int // records + standalone grants + revokes in one Push (a record's nested grants are part of its item)
 	MaxPullPage     int // changes in one Changes page; larger requests are capped
 	MaxFetch        int // record IDs in one Fetch
 	MaxConnsAccount int // concurrent authenticated connections of one account
@@ -245,9 +245,21 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("upgrade failed", "event", "upgrade_failed", "err", err)
 		return // the upgrader has answered
 	}
-	c := newConn(s, ws, addrKey(r.RemoteAddr))
+	s.admit(ws, r.RemoteAddr)
+}
+
+// admit starts the reader and writer of an upgraded WebSocket, or, if Shutdown began
+// after serveSync looked, says so as Shutdown does to every connection: Error
+// shutting_down (ID 0), then close 1001.
+func (s *Server) admit(ws *websocket.Conn, remoteAddr string) {
+	c := newConn(s, ws, addrKey(remoteAddr))
 	if !s.hub.add(c) {
-		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, msgShuttingDown), time.Now().Add(time.Second))
+		deadline := time.Now().Add(time.Second)
+		if data, err := syncproto.Encode(0, &syncproto.Error{Code: syncproto.CodeShuttingDown, Message: msgShuttingDown}); err == nil {
+			ws.SetWriteDeadline(deadline)
+			ws.WriteMessage(websocket.BinaryMessage, data)
+		}
+		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, syncproto.CodeShuttingDown.String()), deadline)
 		ws.Close()
 		return
 	}

@@ -5,15 +5,19 @@ import (
 	"context"
 	"encoding/binary"
 	"io"
+	"math"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"interlude/server/servertest"
+	"interlude/storage"
 	"interlude/syncproto"
 )
 
@@ -246,8 +250,8 @@ func TestPushValidation(t *testing.T) {
 	if res[0].Status != syncproto.StatusAccepted || res[0].Record != good.Record {
 		t.Fatalf("the good record: %+v", res[0])
 	}
-	// Revision rules are the store's: not accepted, whatever it says.
-	if res[7].Status == syncproto.StatusAccepted || res[7].Record != badRev.Record {
+	// Revision 3 on base 0 is malformed, not a conflict.
+	if res[7].Record != badRev.Record {
 		t.Fatalf("revision 3 on base 0: %+v", res[7])
 	}
 	for i, code := range want {
@@ -281,6 +285,66 @@ func TestPushValidation(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("no answer to request ID 0")
+	}
+}
+
+// pushSpy wraps a store and records the record and grant IDs each Push carries.
+type pushSpy struct {
+	storage.Store
+	mu   sync.Mutex
+	seen map[syncproto.RecordID]bool
+}
+
+func (s *pushSpy) Push(ctx context.Context, owner syncproto.AccountID, p syncproto.Push, now time.Time) (storage.PushOutcome, error) {
+	s.mu.Lock()
+	for _, r := range p.Records {
+		s.seen[r.Record] = true
+	}
+	for _, g := range p.Grants {
+		s.seen[g.Record] = true
+	}
+	s.mu.Unlock()
+	return s.Store.Push(ctx, owner, p, now)
+}
+
+// TestPushBadRevisionRejected: a record whose Revision is not BaseRevision+1 (or does
+// not fit 63 bits) is malformed: Rejected bad_request, never a conflict, refused by the
+// server before the store sees it, whatever the record's state.
+func TestPushBadRevisionRejected(t *testing.T) {
+	spy := &pushSpy{seen: make(map[syncproto.RecordID]bool)}
+	e := newEnvWrapped(t, func(st storage.Store) storage.Store { spy.Store = st; return spy })
+	a, _, _ := e.signUp()
+	existing := record()
+	push(t, a, &syncproto.Push{Records: []syncproto.RecordPush{existing}})
+	spy.mu.Lock()
+	clear(spy.seen)
+	spy.mu.Unlock()
+
+	skip := record()
+	skip.Revision = 2 // base 0
+	wrap := record()
+	wrap.BaseRevision, wrap.Revision = math.MaxUint64, 0 // BaseRevision+1 overflows to 0
+	huge := record()
+	huge.BaseRevision, huge.Revision = math.MaxInt64, math.MaxInt64+1
+	stale := revise(existing)
+	stale.Revision = 3 // base 1, the record's current revision
+	hugeGrant := grant(existing, syncproto.NewAccountID())
+	hugeGrant.Record = syncproto.NewRecordID(testStart)
+	hugeGrant.Revision = math.MaxInt64 + 1
+	res := push(t, a, &syncproto.Push{Records: []syncproto.RecordPush{skip, wrap, huge, stale}, Grants: []syncproto.GrantPush{hugeGrant}})
+	for i, id := range []syncproto.RecordID{skip.Record, wrap.Record, huge.Record, stale.Record, hugeGrant.Record} {
+		if r := res[i]; r.Record != id || r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeBadRequest || r.Seq != 0 {
+			t.Errorf("item %d: %+v, want rejected bad_request", i, r)
+		}
+		spy.mu.Lock()
+		seen := spy.seen[id]
+		spy.mu.Unlock()
+		if seen {
+			t.Errorf("item %d reached the store", i)
+		}
+	}
+	if got := call[syncproto.Records](t, a, &syncproto.Fetch{Records: []syncproto.RecordID{existing.Record}}); got.Items[0].Revision != 1 {
+		t.Fatalf("the existing record moved: %+v", got.Items[0])
 	}
 }
 
@@ -434,6 +498,28 @@ func TestShutdownClosesWebSockets(t *testing.T) {
 	}
 }
 
+// TestShutdownRaceSaysWhy: a WebSocket upgraded just as Shutdown begins (after the
+// handler's check, before it is registered) gets the same Error shutting_down (ID 0)
+// before its close 1001 as every other connection.
+func TestShutdownRaceSaysWhy(t *testing.T) {
+	e := newEnv(t)
+	e.srv.hub.close() // Shutdown has begun
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := e.srv.upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		e.srv.admit(ws, r.RemoteAddr)
+	}))
+	defer ts.Close()
+	c, _, err := servertest.Dial(e.ctx, "ws"+strings.TrimPrefix(ts.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	closedWith(t, c, syncproto.CodeShuttingDown, websocket.CloseGoingAway)
+}
+
 func TestLogout(t *testing.T) {
 	e := newEnv(t)
 	a, id, s := e.signUp()
@@ -447,6 +533,24 @@ func TestLogout(t *testing.T) {
 		t.Fatal(err)
 	}
 	call[syncproto.Changes](t, c, &syncproto.Pull{})
+}
+
+// TestLogoutEndsSessionEverywhere: Logout on one connection ends the session on every
+// other connection signed in with it at once (Error session_expired, ID 0, close 1008),
+// without waiting for their next check against storage; other sessions of the same
+// device and account are not touched.
+func TestLogoutEndsSessionEverywhere(t *testing.T) {
+	e := newEnv(t)
+	a, id, s := e.signUp()
+	same := e.resume(s.Token)
+	call[syncproto.Ack](t, same, &syncproto.Subscribe{})
+	other, _ := e.login(id)
+	call[syncproto.Ack](t, a, &syncproto.Logout{})
+	if got := a.CloseCode(5 * time.Second); got != websocket.CloseNormalClosure {
+		t.Fatalf("close code %d after Logout, want 1000", got)
+	}
+	closedWith(t, same, syncproto.CodeSessionExpired, websocket.ClosePolicyViolation)
+	call[syncproto.Changes](t, other, &syncproto.Pull{})
 }
 
 func TestUpdateLogin(t *testing.T) {

@@ -251,7 +251,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
-		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12}, // docs/protocol.md: 1.2 or later; Go prefers 1.3
+		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS13}, // docs/protocol.md: TLS 1.3 only
 	}
 	addr := ln.Addr().String()
 	log.Info("listening", "component", "main", "addr", addr, "url", scheme+"://"+addr+"/v1/sync")

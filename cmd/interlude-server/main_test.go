@@ -270,6 +270,12 @@ func TestRunServesTLS(t *testing.T) {
 	if _, err := c.SignUp(ctx, servertest.NewIdentity()); err != nil {
 		t.Fatal(err)
 	}
+	// TLS 1.3 only (docs/protocol.md): a client that stops at 1.2 is refused.
+	old, _, err := servertest.Dial(ctx, "wss://"+s.addr+syncproto.Path, &servertest.DialOptions{TLS: &tls.Config{RootCAs: pool, MaxVersion: tls.VersionTLS12}})
+	if err == nil {
+		old.Close()
+		t.Fatal("a TLS 1.2 client was accepted")
+	}
 }
 
 // selfSigned writes a certificate for 127.0.0.1 and its key, and returns a pool that
