@@ -471,10 +471,7 @@ func (a *dbAudit) record(r *row) {
 		}
 	}
 	if deleted == 1 {
-		a.tombstones++
-		if !r.isNull("envelope") || !r.isNull("owner_key") {
-			a.columns.failf(k, "a deleted record (tombstone) still holds its envelope or owner key")
-		}
+		a.tombstone(k, r, id, owner, revision)
 		return
 	}
 	if r.has("owner_key") {
@@ -544,6 +541,48 @@ func (a *dbAudit) record(r *row) {
 	}
 	if ok {
 		a.sigCounts["envelopes"]++
+	}
+}
+
+// tombstone checks a deleted record's row: no owner key, and in place of the envelope the
+// author's signed deletion statement (105 bytes) for this record, owner and revision. A
+// tombstone that still held ciphertext would keep a deleted entry on the server.
+func (a *dbAudit) tombstone(k string, r *row, id, owner [16]byte, revision int64) {
+	a.tombstones++
+	if !r.isNull("owner_key") {
+		a.columns.failf(k, "a deleted record (tombstone) still holds its owner key")
+	}
+	if !r.has("envelope") {
+		return
+	}
+	env := r.blob("envelope")
+	if r.isNull("envelope") {
+		a.sigs.failf(k+".envelope", "a deleted record without its signed deletion statement")
+		return
+	}
+	d, err := crypto.ParseDeletion(env)
+	if err != nil {
+		a.envelopes.failf(k+".envelope", "a tombstone should hold only a deletion statement (%d bytes), but this does not parse as one: %v",
+			crypto.DeletionSize, err)
+		return
+	}
+	a.parsed["deletion"]++
+	ac := a.accounts[owner]
+	switch {
+	case ac == nil:
+		a.sigs.failf(k+".envelope", "cannot be verified: the owner account %s does not exist", idText(owner[:], FormatAccountID))
+		return
+	case ac.bundle == nil:
+		a.sigs.failf(k+".envelope", "cannot be verified: the owner's public bundle %s", ac.why)
+		return
+	}
+	switch {
+	case d.Record != crypto.RecordID(id) || d.Author != crypto.AccountID(owner) || (r.has("revision") && d.Revision != uint64(revision)):
+		a.sigs.failf(k+".envelope", "the deletion statement names another record, author or revision than its row")
+	case d.Verify(ac.bundle.Signing) != nil:
+		a.sigs.failf(k+".envelope", "the deletion statement's signature does not verify against the owner's signing key")
+	default:
+		a.sigCounts["deletions"]++
 	}
 }
 

@@ -250,8 +250,12 @@ func buildFixture(t *testing.T, n int) *fixture {
 			rp = seal(t, r.owner, r.id, 2, entryJSON(500, newCanary()), to, time.Time{})
 			r.env, r.ownerKey = rp.Envelope, rp.OwnerKey
 		case i%60 == 2:
-			rp = syncproto.RecordPush{Record: r.id, BaseRevision: 1, Revision: 2, Delete: true}
-			r.deleted, r.env, r.ownerKey = true, nil, nil
+			statement, err := crypto.SignDeletion(r.owner.id, crypto.RecordID(r.id), 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rp = syncproto.RecordPush{Record: r.id, BaseRevision: 1, Revision: 2, Delete: true, Envelope: statement}
+			r.deleted, r.env, r.ownerKey = true, statement, nil
 		default:
 			continue
 		}

@@ -416,8 +416,12 @@ func TestDeletePropagates(t *testing.T) {
 	if text(t, b, keep) != "to keep" {
 		t.Fatal("lost the other entry")
 	}
-	if n := s.count(`SELECT count(*) FROM records WHERE envelope IS NOT NULL`); n != 1 {
+	if n := s.count(`SELECT count(*) FROM records WHERE envelope IS NOT NULL AND deleted = 0`); n != 1 {
 		t.Fatalf("server still holds %d envelopes, want 1", n)
+	}
+	// The tombstone keeps only the signed deletion statement, not the ciphertext.
+	if n := s.count(`SELECT count(*) FROM records WHERE deleted = 1 AND length(envelope) = 105 AND owner_key IS NULL`); n != 1 {
+		t.Fatalf("%d tombstones hold exactly a deletion statement, want 1", n)
 	}
 	// An entry never pushed is simply dropped.
 	local := mustAdd(t, a, "never synced")
@@ -786,5 +790,54 @@ func TestRevokedDeviceStops(t *testing.T) {
 	// Nothing was lost: the entry is still here to export or move.
 	if st, _ := b.Status(ctx); st.Pending != 1 {
 		t.Fatalf("status: %+v", st)
+	}
+}
+
+// A server that forges a deletion (no statement, or one signed by another key) cannot
+// make a device drop an entry: the copy stays and the sync reports the change as invalid.
+func TestForgedDeletionRefused(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name      string
+		statement func(t *testing.T, id syncproto.RecordID, revision uint64) []byte
+	}{
+		{"no statement", func(*testing.T, syncproto.RecordID, uint64) []byte { return nil }},
+		{"signed by a stranger", func(t *testing.T, id syncproto.RecordID, revision uint64) []byte {
+			stranger, err := crypto.NewIdentity()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := crypto.SignDeletion(stranger, crypto.RecordID(id), revision)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestServer(t)
+			a, _ := signUp(t, s)
+			id := mustAdd(t, a, "keep me")
+			mustSync(t, a)
+			db := s.db()
+			// The server marks the record deleted at revision 2 and tells the owner's feed.
+			if _, err := db.Exec(`UPDATE records SET deleted = 1, revision = 2, envelope = ?, owner_key = NULL WHERE id = ?`,
+				tc.statement(t, id, 2), id[:]); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(`UPDATE changes SET seq = (SELECT max(seq) + 1 FROM changes) WHERE record = ?`, id[:]); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := a.Sync(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Invalid) != 1 || rep.Invalid[0].Record != id {
+				t.Fatalf("invalid: %+v, want the forged deletion reported", rep.Invalid)
+			}
+			if text(t, a, id) != "keep me" {
+				t.Fatal("the entry was dropped on a forged deletion")
+			}
+		})
 	}
 }

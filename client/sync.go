@@ -415,6 +415,29 @@ func verify(k *keys, ch syncproto.Change) ([]byte, error) {
 	return open(k, ch.Record, ch.Revision, ch.Envelope, ch.OwnerKey)
 }
 
+// verifyDeletion checks the statement that comes with a deletion of one of the account's
+// own records: signed by the account's own key, for this record and revision. Without
+// it, the server could make every device of the account drop an entry.
+//
+// A deletion without a statement is refused: the local copy stays, and the sync reports it.
+//
+// A grantee's copy needs no such check: the server can always withhold a shared entry
+// (StateGone) and the owner can always revoke, so a forged deletion there costs nothing a
+// forged revocation would not.
+func verifyDeletion(k *keys, ch syncproto.Change) error {
+	if len(ch.Envelope) == 0 {
+		return errors.New("no signed deletion statement came with it; the entry is kept")
+	}
+	d, err := crypto.ParseDeletion(ch.Envelope)
+	if err != nil {
+		return err
+	}
+	if d.Record != crypto.RecordID(ch.Record) || d.Author != k.id.Account || d.Revision != ch.Revision {
+		return errors.New("the statement names another record, author or revision")
+	}
+	return d.Verify(k.id.Signing.Public())
+}
+
 // roleOf classifies an own record's plaintext (records.role and link).
 func roleOf(pt []byte) (string, []byte, error) {
 	d, err := parseControl(pt)
@@ -498,6 +521,9 @@ func (c *Client) applyOwn(ctx context.Context, tx *sqlx.Tx, k *keys, ch syncprot
 		clear(pt)
 		*cls = &classified{role, link}
 	case syncproto.StateDeleted:
+		if err := verifyDeletion(k, ch); err != nil {
+			return false, c.reject(ctx, tx, ch, "deletion: "+err.Error(), rep)
+		}
 		deleted = true
 	default:
 		// StateGone for one's own record: nothing the owner can act on.
@@ -540,7 +566,7 @@ func (c *Client) applyOwn(ctx context.Context, tx *sqlx.Tx, k *keys, ch syncprot
 		return false, nil
 	}
 	for i, p := range pend {
-		if p.Revision == ch.Revision && p.Deleted == deleted && bytes.Equal(p.Envelope, nilIf(deleted, ch.Envelope)) {
+		if p.Revision == ch.Revision && p.Deleted == deleted && bytes.Equal(p.Envelope, ch.Envelope) {
 			// Our own pending item, already on the server.
 			for _, q := range pend[:i+1] {
 				if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, q.ID); err != nil {

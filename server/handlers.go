@@ -165,7 +165,8 @@ func (s *Server) checkPush(owner syncproto.AccountID, p *syncproto.Push) map[int
 			refuse(i, syncproto.CodeBadRequest)
 		case !validRevision(r.Revision) || r.Revision != r.BaseRevision+1:
 			refuse(i, syncproto.CodeBadRequest)
-		case r.Delete && (len(r.Envelope) != 0 || len(r.OwnerKey) != 0 || len(r.Grants) != 0):
+		case r.Delete && (len(r.Envelope) == 0 || len(r.Envelope) > syncproto.MaxDeletionStatement ||
+			len(r.OwnerKey) != 0 || len(r.Grants) != 0):
 			refuse(i, syncproto.CodeBadRequest)
 		case !r.Delete && len(r.Envelope) == 0:
 			refuse(i, syncproto.CodeBadRequest)

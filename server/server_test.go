@@ -203,7 +203,8 @@ func TestIdempotentReplayConflictDelete(t *testing.T) {
 	}
 
 	// Delete, then a push on the deleted record is refused.
-	del := syncproto.RecordPush{Record: r.Record, BaseRevision: 2, Revision: 3, Delete: true}
+	statement := bytes.Repeat([]byte{0xd1}, 105) // opaque to the server: a signed deletion statement
+	del := syncproto.RecordPush{Record: r.Record, BaseRevision: 2, Revision: 3, Delete: true, Envelope: statement}
 	if got := push(t, a, &syncproto.Push{Records: []syncproto.RecordPush{del}})[0]; got.Status != syncproto.StatusAccepted {
 		t.Fatalf("delete = %+v", got)
 	}
@@ -213,7 +214,7 @@ func TestIdempotentReplayConflictDelete(t *testing.T) {
 	}
 	b, _ := e.login(id)
 	changes, _ = pullAll(t, b, 0)
-	if len(changes) != 1 || changes[0].State != syncproto.StateDeleted || changes[0].Envelope != nil {
+	if len(changes) != 1 || changes[0].State != syncproto.StateDeleted || !bytes.Equal(changes[0].Envelope, statement) {
 		t.Fatalf("after delete: %+v", changes)
 	}
 }
@@ -224,7 +225,7 @@ func TestPushValidation(t *testing.T) {
 	good := record()
 	big := record()
 	big.Envelope = make([]byte, 4097)
-	delWithEnv := syncproto.RecordPush{Record: syncproto.NewRecordID(testStart), BaseRevision: 1, Revision: 2, Delete: true, Envelope: []byte{1}}
+	delWithoutStatement := syncproto.RecordPush{Record: syncproto.NewRecordID(testStart), BaseRevision: 1, Revision: 2, Delete: true}
 	noEnv := syncproto.RecordPush{Record: syncproto.NewRecordID(testStart), Revision: 1}
 	zeroID := syncproto.RecordPush{Revision: 1, Envelope: []byte{1}, OwnerKey: []byte{1}}
 	selfGrant := record()
@@ -237,7 +238,7 @@ func TestPushValidation(t *testing.T) {
 	badRev.Revision = 3
 
 	p := &syncproto.Push{
-		Records: []syncproto.RecordPush{good, big, delWithEnv, noEnv, zeroID, selfGrant, otherRev, badRev},
+		Records: []syncproto.RecordPush{good, big, delWithoutStatement, noEnv, zeroID, selfGrant, otherRev, badRev},
 		Grants:  []syncproto.GrantPush{{Record: good.Record, Revision: 1, Recipient: syncproto.NewAccountID()}},
 		Revokes: []syncproto.Revoke{{Record: good.Record}},
 	}

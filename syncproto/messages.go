@@ -27,7 +27,10 @@ const (
 	// (Padmé) to 1,081,344 bytes plus 177 bytes of header, nonce, tag and signature. It must
 	// equal crypto.MaxEnvelopeSize (client tests check), so that anything a client can seal
 	// the server accepts.
-	DefaultMaxEnvelope        = 1_081_521
+	DefaultMaxEnvelope = 1_081_521
+	// MaxDeletionStatement caps the Envelope of a deletion: an author's signed statement
+	// that the record is deleted (105 bytes in crypto format v1).
+	MaxDeletionStatement      = 256
 	DefaultAuthAttemptsPerMin = 10 // failed logins per account (and per client address) per minute
 )
 
@@ -183,8 +186,8 @@ type RecordPush struct {
 	Record       RecordID
 	BaseRevision uint64 // the revision this one replaces; 0 for a new record
 	Revision     uint64 // must be BaseRevision+1
-	Delete       bool   // a deletion: Envelope and OwnerKey are empty
-	Envelope     []byte // signed, encrypted entry
+	Delete       bool   // a deletion: Envelope is the author's signed deletion statement; OwnerKey is empty
+	Envelope     []byte // signed, encrypted entry (or, with Delete, a deletion statement)
 	OwnerKey     []byte // the entry key wrapped with the owner's vault key
 	Grants       []GrantPush
 }
@@ -245,7 +248,7 @@ type RecordState byte
 
 const (
 	StateLive    RecordState = 1 // Envelope (and keys) present
-	StateDeleted RecordState = 2 // the owner deleted it: drop every copy
+	StateDeleted RecordState = 2 // the owner deleted it: Envelope is the signed deletion statement; drop every copy once it verifies
 	StateGone    RecordState = 3 // no longer visible to you (grant revoked or expired)
 )
 

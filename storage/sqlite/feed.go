@@ -33,7 +33,7 @@ import (
 const feedQuery = `
 SELECT c.seq, c.record, r.owner, r.revision, r.deleted,
        g.revision, g.expires, g.blob,
-       CASE WHEN r.owner = c.account OR g.record IS NOT NULL THEN r.envelope END,
+       CASE WHEN r.owner = c.account OR g.record IS NOT NULL OR r.deleted = 1 THEN r.envelope END,
        CASE WHEN r.owner = c.account THEN r.owner_key END
 FROM changes c
 JOIN records r ON r.id = c.record
@@ -42,20 +42,21 @@ WHERE c.account = ?1 AND c.seq > ?2
 ORDER BY c.seq
 LIMIT ?3`
 
-// feedGrantsQuery is every live grant of the live records the account owns in the feed
-// range (?2, ?3]: ?1 account, ?4 now.
+// feedGrantsQuery is every live grant of the records in the feed range (?2, ?3]: ?1
+// account, ?4 now. The caller keeps those of the records the account owns (it knows which
+// they are from feedQuery), so this reads no record rows.
 const feedGrantsQuery = `
 SELECT g.record, g.recipient, g.revision, g.expires, g.blob
 FROM changes c
-JOIN records r ON r.id = c.record
 JOIN grants g ON g.record = c.record
-WHERE c.account = ?1 AND c.seq > ?2 AND c.seq <= ?3 AND r.owner = ?1 AND r.deleted = 0
-  AND (g.expires = 0 OR g.expires > ?4)
+WHERE c.account = ?1 AND c.seq > ?2 AND c.seq <= ?3 AND (g.expires = 0 OR g.expires > ?4)
 ORDER BY c.seq, g.recipient`
 
-// digestQuery lists the live records visible to ?1 at ?2 in record ID order.
+// digestQuery lists the live records visible to ?1 at ?2 in record ID order. The account's
+// own records are those of its feed that it owns (every record is in its owner's feed).
 const digestQuery = `
-SELECT id, revision FROM records WHERE owner = ?1 AND deleted = 0
+SELECT c.record, r.revision FROM changes c JOIN records r ON r.id = c.record
+WHERE c.account = ?1 AND r.owner = ?1 AND r.deleted = 0
 UNION ALL
 SELECT g.record, r.revision FROM grants g JOIN records r ON r.id = g.record
 WHERE g.recipient = ?1 AND (g.expires = 0 OR g.expires > ?2) AND r.deleted = 0
@@ -118,6 +119,7 @@ func (s *Store) Changes(ctx context.Context, account syncproto.AccountID, after 
 	if limit <= 0 {
 		limit = syncproto.DefaultMaxPullPage
 	}
+	limit = min(limit, 1<<20) // the server enforces its own, smaller, page size
 	page := syncproto.Changes{Cursor: after}
 	err := s.readTx(ctx, func(tx *sqlx.Tx) error {
 		rows, err := tx.StmtxContext(ctx, s.rq.feed).QueryContext(ctx, account[:], seqArg(after), limit+1, now.Unix())
@@ -170,7 +172,9 @@ func (s *Store) Changes(ctx context.Context, account syncproto.AccountID, after 
 func visible(account syncproto.AccountID, c *syncproto.Change, deleted bool, gRevision, gExpiry sql.NullInt64, gBlob []byte, inFeed bool) {
 	switch {
 	case c.Owner == account && deleted, c.Owner != account && deleted && inFeed:
-		c.State, c.Envelope, c.OwnerKey = syncproto.StateDeleted, nil, nil
+		// Envelope is the signed deletion statement: not secret, and the proof a
+		// client needs before it drops a copy.
+		c.State, c.OwnerKey = syncproto.StateDeleted, nil
 	case c.Owner == account:
 		c.State = syncproto.StateLive
 	case gRevision.Valid:
@@ -188,7 +192,7 @@ func visible(account syncproto.AccountID, c *syncproto.Change, deleted bool, gRe
 }
 
 // ownerGrants fills in the grants of the account's own live records among items, which
-// are the feed range (after, last].
+// are the feed range (after, last]. Other items keep what visible gave them.
 func (s *Store) ownerGrants(ctx context.Context, tx *sqlx.Tx, account syncproto.AccountID, after, last uint64, now time.Time, items []syncproto.Change) error {
 	rows, err := tx.StmtxContext(ctx, s.rq.feedGrants).QueryContext(ctx, account[:], seqArg(after), seqArg(last), now.Unix())
 	if err != nil {
@@ -197,7 +201,9 @@ func (s *Store) ownerGrants(ctx context.Context, tx *sqlx.Tx, account syncproto.
 	defer rows.Close()
 	index := make(map[syncproto.RecordID]int, len(items))
 	for i := range items {
-		index[items[i].Record] = i
+		if items[i].Owner == account && items[i].State == syncproto.StateLive {
+			index[items[i].Record] = i
+		}
 	}
 	for rows.Next() {
 		g, err := scanGrant(rows)
@@ -231,84 +237,25 @@ func (s *Store) Records(ctx context.Context, account syncproto.AccountID, ids []
 	if len(ids) == 0 {
 		return out, nil
 	}
-	// Deduplicate and bind each ID once: ?1 account, ?2 now, ?3... the IDs.
-	args := []any{account[:], now.Unix()}
+	unique := make([]syncproto.RecordID, 0, len(ids))
 	seen := make(map[syncproto.RecordID]bool, len(ids))
-	var in strings.Builder
 	for _, id := range ids {
-		if seen[id] {
-			continue
+		if !seen[id] {
+			seen[id] = true
+			unique = append(unique, id)
 		}
-		seen[id] = true
-		if len(args) > 2 {
-			in.WriteString(", ")
-		}
-		args = append(args, id[:])
-		fmt.Fprintf(&in, "?%d", len(args))
 	}
-	q := `
-SELECT r.id, r.owner, r.revision, r.deleted,
-       g.revision, g.expires, g.blob,
-       CASE WHEN r.owner = ?1 OR g.record IS NOT NULL THEN r.envelope END,
-       CASE WHEN r.owner = ?1 THEN r.owner_key END,
-       c.seq
-FROM records r
-LEFT JOIN grants g ON g.record = r.id AND g.recipient = ?1 AND (g.expires = 0 OR g.expires > ?2)
-LEFT JOIN changes c ON c.account = ?1 AND c.record = r.id
-WHERE r.id IN (` + in.String() + `)`
-	found := make(map[syncproto.RecordID]syncproto.Change, len(seen))
+	found := make(map[syncproto.RecordID]syncproto.Change, len(unique))
 	err := s.readTx(ctx, func(tx *sqlx.Tx) error {
-		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		var owned []any // the account's own live records: their grants follow
-		for rows.Next() {
-			var (
-				c                  syncproto.Change
-				deleted            bool
-				gRevision, gExpiry sql.NullInt64
-				gBlob              []byte
-				seq                sql.NullInt64
-			)
-			if err := rows.Scan(fixed(c.Record[:]), fixed(c.Owner[:]), &c.Revision, &deleted,
-				&gRevision, &gExpiry, &gBlob, &c.Envelope, &c.OwnerKey, &seq); err != nil {
+		// One snapshot; IDs in chunks, to stay far below SQLite's limit on variables.
+		for len(unique) > 0 {
+			chunk := unique[:min(len(unique), recordsChunk)]
+			unique = unique[len(chunk):]
+			if err := recordsChunkQuery(ctx, tx, account, chunk, now, found); err != nil {
 				return err
 			}
-			visible(account, &c, deleted, gRevision, gExpiry, gBlob, seq.Valid)
-			if c.State != syncproto.StateGone {
-				c.Seq = uint64(seq.Int64)
-			}
-			if c.Owner == account && c.State == syncproto.StateLive {
-				owned = append(owned, c.Record[:])
-			}
-			found[c.Record] = c
 		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows.Close()
-		if len(owned) == 0 {
-			return nil
-		}
-		q := `SELECT record, recipient, revision, expires, blob FROM grants
-WHERE (expires = 0 OR expires > ?) AND record IN (?` + strings.Repeat(", ?", len(owned)-1) + `) ORDER BY record, recipient`
-		grows, err := tx.QueryContext(ctx, q, append([]any{now.Unix()}, owned...)...)
-		if err != nil {
-			return err
-		}
-		defer grows.Close()
-		for grows.Next() {
-			g, err := scanGrant(grows)
-			if err != nil {
-				return err
-			}
-			c := found[g.Record]
-			c.Grants = append(c.Grants, g)
-			found[g.Record] = c
-		}
-		return grows.Err()
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("records for %s: %w", account, err)
@@ -319,6 +266,84 @@ WHERE (expires = 0 OR expires > ?) AND record IN (?` + strings.Repeat(", ?", len
 		}
 	}
 	return out, nil
+}
+
+const recordsChunk = 500
+
+// recordsChunkQuery adds to found the visible state of the records ids (distinct).
+func recordsChunkQuery(ctx context.Context, tx *sqlx.Tx, account syncproto.AccountID, ids []syncproto.RecordID, now time.Time, found map[syncproto.RecordID]syncproto.Change) error {
+	// ?1 account, ?2 now, ?3... the IDs.
+	args := make([]any, 0, 2+len(ids))
+	args = append(args, account[:], now.Unix())
+	var in strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			in.WriteString(", ")
+		}
+		args = append(args, id[:])
+		fmt.Fprintf(&in, "?%d", len(args))
+	}
+	q := `
+SELECT r.id, r.owner, r.revision, r.deleted,
+       g.revision, g.expires, g.blob,
+       CASE WHEN r.owner = ?1 OR g.record IS NOT NULL OR r.deleted = 1 THEN r.envelope END,
+       CASE WHEN r.owner = ?1 THEN r.owner_key END,
+       c.seq
+FROM records r
+LEFT JOIN grants g ON g.record = r.id AND g.recipient = ?1 AND (g.expires = 0 OR g.expires > ?2)
+LEFT JOIN changes c ON c.account = ?1 AND c.record = r.id
+WHERE r.id IN (` + in.String() + `)`
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var owned []any // the account's own live records: their grants follow
+	for rows.Next() {
+		var (
+			c                  syncproto.Change
+			deleted            bool
+			gRevision, gExpiry sql.NullInt64
+			gBlob              []byte
+			seq                sql.NullInt64
+		)
+		if err := rows.Scan(fixed(c.Record[:]), fixed(c.Owner[:]), &c.Revision, &deleted,
+			&gRevision, &gExpiry, &gBlob, &c.Envelope, &c.OwnerKey, &seq); err != nil {
+			return err
+		}
+		visible(account, &c, deleted, gRevision, gExpiry, gBlob, seq.Valid)
+		if c.State != syncproto.StateGone {
+			c.Seq = uint64(seq.Int64)
+		}
+		if c.Owner == account && c.State == syncproto.StateLive {
+			owned = append(owned, c.Record[:])
+		}
+		found[c.Record] = c
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	if len(owned) == 0 {
+		return nil
+	}
+	gq := `SELECT record, recipient, revision, expires, blob FROM grants
+WHERE (expires = 0 OR expires > ?) AND record IN (?` + strings.Repeat(", ?", len(owned)-1) + `) ORDER BY record, recipient`
+	grows, err := tx.QueryContext(ctx, gq, append([]any{now.Unix()}, owned...)...)
+	if err != nil {
+		return err
+	}
+	defer grows.Close()
+	for grows.Next() {
+		g, err := scanGrant(grows)
+		if err != nil {
+			return err
+		}
+		c := found[g.Record]
+		c.Grants = append(c.Grants, g)
+		found[g.Record] = c
+	}
+	return grows.Err()
 }
 
 // Digest counts the live records visible to the account at now and hashes their

@@ -52,7 +52,6 @@ type pusher struct {
 	now      time.Time
 	hour     int64
 	max      int64
-	count    int64 // the owner's live records, as the batch goes
 	fed      map[syncproto.AccountID]uint64
 	accounts map[syncproto.AccountID]bool // recipient existence, cached for the batch
 }
@@ -66,14 +65,9 @@ func (s *Store) push(w *writer, owner syncproto.AccountID, p syncproto.Push, now
 		max:   int64(s.maxRecords),
 		fed:   make(map[syncproto.AccountID]uint64),
 	}
-	err := w.get(`SELECT record_count FROM accounts WHERE id = ?`, []any{owner[:]}, &b.count)
-	if errors.Is(err, sql.ErrNoRows) {
-		return storage.PushOutcome{}, fmt.Errorf("account: %w", storage.ErrNotFound)
+	if _, err := w.liveCount(owner); err != nil {
+		return storage.PushOutcome{}, fmt.Errorf("account: %w", err)
 	}
-	if err != nil {
-		return storage.PushOutcome{}, err
-	}
-	count := b.count
 	results := make([]syncproto.ItemResult, 0, len(p.Records)+len(p.Grants)+len(p.Revokes))
 	for _, rp := range p.Records {
 		r, err := b.record(rp)
@@ -95,11 +89,6 @@ func (s *Store) push(w *writer, owner syncproto.AccountID, p syncproto.Push, now
 			return storage.PushOutcome{}, fmt.Errorf("revoke of %s: %w", rv.Record, err)
 		}
 		results = append(results, r)
-	}
-	if b.count != count {
-		if _, err := w.exec(`UPDATE accounts SET record_count = ? WHERE id = ?`, b.count, owner[:]); err != nil {
-			return storage.PushOutcome{}, err
-		}
 	}
 	return storage.PushOutcome{Results: results, Fed: b.fed}, nil
 }
@@ -147,6 +136,9 @@ func (b *pusher) ownerSeq(record syncproto.RecordID) (uint64, error) {
 func (b *pusher) accountExists(id syncproto.AccountID) (bool, error) {
 	if ok, seen := b.accounts[id]; seen {
 		return ok, nil
+	}
+	if _, ok := b.w.live[id]; ok { // accounts are never deleted
+		return true, nil
 	}
 	ok, err := b.w.exists(`SELECT 1 FROM accounts WHERE id = ?`, id[:])
 	if err != nil {
@@ -203,8 +195,9 @@ func (b *pusher) validRecord(rp syncproto.RecordPush) bool {
 	if rp.Record.IsZero() || !validRevision(rp.Revision) || rp.Revision != rp.BaseRevision+1 {
 		return false
 	}
-	if rp.Delete {
-		return len(rp.Envelope) == 0 && len(rp.OwnerKey) == 0 && len(rp.Grants) == 0
+	if rp.Delete { // Envelope is the author's signed deletion statement, opaque here
+		return len(rp.Envelope) > 0 && len(rp.Envelope) <= syncproto.MaxDeletionStatement &&
+			len(rp.OwnerKey) == 0 && len(rp.Grants) == 0
 	}
 	if len(rp.Envelope) == 0 {
 		return false
@@ -228,7 +221,7 @@ func (b *pusher) record(rp syncproto.RecordPush) (syncproto.ItemResult, error) {
 		return rejected(id, syncproto.CodeNotFound), err
 	}
 	hash := envelopeHash(rp.Envelope, rp.OwnerKey)
-	if rp.BaseRevision == 0 && !rp.Delete && b.count < b.max {
+	if rp.BaseRevision == 0 && !rp.Delete && b.w.live[b.owner] < b.max {
 		// Most pushes create records: try that first, and look the record up only if it
 		// exists.
 		if r, created, err := b.create(rp, hash); err != nil || created {
@@ -245,7 +238,7 @@ func (b *pusher) record(rp syncproto.RecordPush) (syncproto.ItemResult, error) {
 			return syncproto.ItemResult{Record: id, Status: syncproto.StatusConflict}, nil
 		case rp.Delete:
 			return rejected(id, syncproto.CodeBadRequest), nil // nothing to delete
-		case b.count >= b.max:
+		case b.w.live[b.owner] >= b.max:
 			return rejected(id, syncproto.CodeQuotaExceeded), nil
 		}
 		// Unreachable: create above would have made it.
@@ -282,7 +275,7 @@ func (b *pusher) create(rp syncproto.RecordPush, hash [32]byte) (syncproto.ItemR
 	if _, err := b.feedAt(seq, b.owner, id); err != nil {
 		return syncproto.ItemResult{}, false, err
 	}
-	b.count++
+	b.w.addLive(b.owner, 1)
 	if err := b.insertGrants(rp.Grants); err != nil {
 		return syncproto.ItemResult{}, false, err
 	}
@@ -296,9 +289,11 @@ func (b *pusher) update(rp syncproto.RecordPush, hash [32]byte) (syncproto.ItemR
 		return syncproto.ItemResult{}, err
 	}
 	seq := b.w.nextSeq()
-	var envelope, ownerKey []byte // NULL for a deletion
-	if !rp.Delete {
-		envelope, ownerKey = rp.Envelope, nonNil(rp.OwnerKey)
+	// A deletion keeps the author's signed statement in place of the envelope (so every
+	// device and former grantee can check it before dropping a copy) and no owner key.
+	envelope, ownerKey := rp.Envelope, nonNil(rp.OwnerKey)
+	if rp.Delete {
+		ownerKey = nil
 	}
 	if _, err := b.w.exec(`UPDATE records SET revision = ?, deleted = ?, seq = ?, received_hour = ?, envelope_hash = ?, owner_key = ?, envelope = ?
 		WHERE id = ?`, rp.Revision, rp.Delete, seq, b.hour, hash[:], ownerKey, envelope, id[:]); err != nil {
@@ -308,7 +303,7 @@ func (b *pusher) update(rp syncproto.RecordPush, hash [32]byte) (syncproto.ItemR
 		return syncproto.ItemResult{}, err
 	}
 	if rp.Delete {
-		b.count--
+		b.w.addLive(b.owner, -1)
 	}
 	if err := b.insertGrants(rp.Grants); err != nil {
 		return syncproto.ItemResult{}, err

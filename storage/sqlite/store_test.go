@@ -306,7 +306,8 @@ func TestSchemaClasses(t *testing.T) {
 
 func TestQueryPlans(t *testing.T) {
 	s := openTest(t, Options{})
-	for name, q := range map[string]string{"feed": feedQuery, "feedGrants": feedGrantsQuery, "digest": digestQuery, "cursor": cursorQuery} {
+	for name, q := range map[string]string{"feed": feedQuery, "feedGrants": feedGrantsQuery, "digest": digestQuery,
+		"cursor": cursorQuery, "live count": liveCountQuery} {
 		var details []string
 		rows, err := s.readers.Query("EXPLAIN QUERY PLAN "+q, 1, 2, 3, 4)
 		if err != nil {
@@ -322,6 +323,9 @@ func TestQueryPlans(t *testing.T) {
 		plan := strings.Join(details, "; ")
 		if strings.Contains(plan, "SCAN") || strings.Contains(plan, "TEMP B-TREE") {
 			t.Errorf("%s: plan scans or sorts: %s", name, plan)
+		}
+		if name == "live count" && !strings.Contains(plan, "COVERING INDEX records_live") {
+			t.Errorf("live count does not use records_live alone: %s", plan)
 		}
 	}
 }
@@ -619,7 +623,7 @@ func TestDeletedBytesScrubbed(t *testing.T) {
 	}
 	next := newRecord(1024)
 	next.Record, next.BaseRevision, next.Revision = old.Record, 1, 2
-	del := syncproto.RecordPush{Record: rp.Record, BaseRevision: 1, Revision: 2, Delete: true}
+	del := syncproto.RecordPush{Record: rp.Record, BaseRevision: 1, Revision: 2, Delete: true, Envelope: bytes.Repeat([]byte{0xd1}, 105)}
 	if _, err := s.Push(t.Context(), owner, syncproto.Push{Records: []syncproto.RecordPush{del, next}}, testNow); err != nil {
 		t.Fatal(err)
 	}
@@ -795,4 +799,106 @@ func TestCrashDurability(t *testing.T) {
 			i+1, killAt, acks, len(acked), lost, check)
 	}
 	t.Logf("%d kills, %d acknowledgements, %d records: 0 lost unless reported above", iterations, totalAcks, len(acked))
+}
+
+// TestQuotaCount checks the writer's count of live records: right after a reopen (it is
+// not stored; it is counted again) and after a job that created records was rolled back.
+func TestQuotaCount(t *testing.T) {
+	const max = 4
+	path := filepath.Join(t.TempDir(), "interlude.db")
+	s, err := Open(t.Context(), path, Options{MaxRecords: max})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := createAccount(t, s)
+	status := func(s *Store, rps ...syncproto.RecordPush) []syncproto.ItemStatus {
+		t.Helper()
+		out, err := s.Push(t.Context(), owner, syncproto.Push{Records: rps}, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st []syncproto.ItemStatus
+		for _, r := range out.Results {
+			st = append(st, r.Status)
+		}
+		return st
+	}
+	first := newRecord(10)
+	status(s, first, newRecord(10))
+	// A job that creates two records and then fails: its records and its count go.
+	errFail := errors.New("fail after creating")
+	err = s.write(t.Context(), func(w *writer) error {
+		if _, err := s.push(w, owner, syncproto.Push{Records: []syncproto.RecordPush{newRecord(10), newRecord(10)}}, testNow); err != nil {
+			return err
+		}
+		return errFail
+	})
+	if !errors.Is(err, errFail) {
+		t.Fatalf("failing job: %v", err)
+	}
+	if got := status(s, newRecord(10), newRecord(10), newRecord(10)); fmt.Sprint(got) != fmt.Sprint([]syncproto.ItemStatus{
+		syncproto.StatusAccepted, syncproto.StatusAccepted, syncproto.StatusRejected}) {
+		t.Errorf("after a rolled-back job: %v, want two accepted then the quota", got)
+	}
+	s.Close()
+
+	s, err = Open(t.Context(), path, Options{MaxRecords: max})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := status(s, newRecord(10)); got[0] != syncproto.StatusRejected {
+		t.Errorf("after reopen at the quota: %v, want rejected", got)
+	}
+	del := syncproto.RecordPush{Record: first.Record, BaseRevision: 1, Revision: 2, Delete: true, Envelope: bytes.Repeat([]byte{0xd1}, 105)}
+	if got := status(s, del, newRecord(10), newRecord(10)); fmt.Sprint(got) != fmt.Sprint([]syncproto.ItemStatus{
+		syncproto.StatusAccepted, syncproto.StatusAccepted, syncproto.StatusRejected}) {
+		t.Errorf("delete then two new: %v, want the delete, one new, then the quota", got)
+	}
+}
+
+// TestCoarseTimes checks that every time the server stores is a multiple of its unit, as
+// interlude-audit will (check 7): given times with minutes, seconds and nanoseconds.
+func TestCoarseTimes(t *testing.T) {
+	s := openTest(t, Options{})
+	odd := time.Date(2026, 11, 23, 14, 37, 21, 123456789, time.UTC)
+	a := storage.Account{ID: syncproto.NewAccountID(), Created: odd}
+	d := storage.Device{ID: syncproto.NewDeviceID(), Account: a.ID, Created: odd, LastSeen: odd}
+	if err := s.CreateAccount(t.Context(), a, d); err != nil {
+		t.Fatal(err)
+	}
+	ss := storage.Session{Account: a.ID, Device: d.ID, Created: odd, LastSeen: odd, Expires: odd.Add(12 * time.Hour)}
+	rand.Read(ss.TokenHash[:])
+	if err := s.CreateSession(t.Context(), ss); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TouchSession(t.Context(), ss.TokenHash, odd.Add(3*time.Minute+7*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TouchDevice(t.Context(), a.ID, d.ID, odd.Add(5*time.Hour+time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Push(t.Context(), a.ID, syncproto.Push{Records: []syncproto.RecordPush{newRecord(100)}}, odd); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		column string
+		unit   int64
+	}{
+		{"accounts.created_day", day}, {"devices.created_day", day}, {"devices.last_seen_hour", hour},
+		{"sessions.created", minute}, {"sessions.last_seen", minute}, {"sessions.expires", minute},
+		{"records.received_hour", hour}, {"schema_migrations.applied_day", day},
+	} {
+		table, col, _ := strings.Cut(c.column, ".")
+		var n, bad int
+		if err := s.readers.Get(&n, "SELECT count(*) FROM "+table); err != nil || n == 0 {
+			t.Fatalf("%s: %d rows, %v", table, n, err)
+		}
+		if err := s.readers.Get(&bad, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s %% %d != 0", table, col, c.unit)); err != nil {
+			t.Fatal(err)
+		}
+		if bad != 0 {
+			t.Errorf("%s: %d values finer than %d s", c.column, bad, c.unit)
+		}
+	}
 }

@@ -154,7 +154,19 @@ func grantOf(id syncproto.RecordID, revision uint64, recipient syncproto.Account
 }
 
 func deletion(id syncproto.RecordID, base uint64) syncproto.RecordPush {
-	return syncproto.RecordPush{Record: id, BaseRevision: base, Revision: base + 1, Delete: true}
+	return syncproto.RecordPush{Record: id, BaseRevision: base, Revision: base + 1, Delete: true,
+		Envelope: deletionStatement(id, base+1)}
+}
+
+// deletionStatement stands in for an author's signed deletion statement: opaque bytes
+// to a store, which keeps them and serves them with StateDeleted.
+func deletionStatement(id syncproto.RecordID, revision uint64) []byte {
+	b := make([]byte, 0, 105)
+	b = append(b, 0x01)
+	b = append(b, id[:]...)
+	b = append(b, make([]byte, 16)...)
+	b = binary.BigEndian.AppendUint64(b, revision)
+	return append(b, bytes.Repeat([]byte{0xd1}, 64)...)
 }
 
 func push(t *testing.T, s storage.Store, owner syncproto.AccountID, p syncproto.Push) storage.PushOutcome {
@@ -337,7 +349,8 @@ func granteeView(owner syncproto.AccountID, rp syncproto.RecordPush, g syncproto
 }
 
 func deletedView(owner syncproto.AccountID, id syncproto.RecordID, revision uint64) syncproto.Change {
-	return syncproto.Change{Record: id, Owner: owner, Revision: revision, State: syncproto.StateDeleted}
+	return syncproto.Change{Record: id, Owner: owner, Revision: revision, State: syncproto.StateDeleted,
+		Envelope: deletionStatement(id, revision)}
 }
 
 // day, hour and minute round t down in UTC.
@@ -882,7 +895,9 @@ func testPushMalformed(t *testing.T, s storage.Store) {
 		{"revision zero", syncproto.RecordPush{Record: id, Envelope: random(10)}, syncproto.CodeBadRequest},
 		{"revision skips on an existing record", syncproto.RecordPush{Record: existing, BaseRevision: 1, Revision: 3, Envelope: random(10)}, syncproto.CodeBadRequest},
 		{"no envelope", syncproto.RecordPush{Record: id, Revision: 1}, syncproto.CodeBadRequest},
-		{"deletion with bytes", syncproto.RecordPush{Record: existing, BaseRevision: 1, Revision: 2, Delete: true, Envelope: random(10)}, syncproto.CodeBadRequest},
+		{"deletion without statement", syncproto.RecordPush{Record: existing, BaseRevision: 1, Revision: 2, Delete: true}, syncproto.CodeBadRequest},
+		{"deletion statement too long", syncproto.RecordPush{Record: existing, BaseRevision: 1, Revision: 2, Delete: true, Envelope: random(syncproto.MaxDeletionStatement + 1)}, syncproto.CodeBadRequest},
+		{"deletion with owner key", syncproto.RecordPush{Record: existing, BaseRevision: 1, Revision: 2, Delete: true, Envelope: random(105), OwnerKey: random(73)}, syncproto.CodeBadRequest},
 		{"grant to self", withGrant(func(g *syncproto.GrantPush) { g.Recipient = a }), syncproto.CodeBadRequest},
 		{"grant of another record", withGrant(func(g *syncproto.GrantPush) { g.Record = existing }), syncproto.CodeBadRequest},
 		{"grant of another revision", withGrant(func(g *syncproto.GrantPush) { g.Revision = 2 }), syncproto.CodeBadRequest},
@@ -1222,8 +1237,9 @@ func testChangesLatestOnce(t *testing.T, s storage.Store) {
 	}
 	wantChange(t, "owner", feed(t, s, a, 0, Now)[0], deletedView(a, id, 6))
 	// b lost its grant before the deletion, then the record was deleted: it may see either
-	// StateGone or StateDeleted, but never the envelope.
-	if c := feed(t, s, b, 0, Now)[0]; c.State == syncproto.StateLive || c.Envelope != nil || c.Grants != nil {
+	// StateGone or StateDeleted (with the deletion statement), but never the envelope.
+	if c := feed(t, s, b, 0, Now)[0]; c.State == syncproto.StateLive || c.Grants != nil ||
+		(c.Envelope != nil && !bytes.Equal(c.Envelope, deletionStatement(id, 6))) {
 		t.Errorf("former grantee sees %+v", c)
 	}
 }
@@ -1251,6 +1267,25 @@ func testRecordsVisibility(t *testing.T, s storage.Store) {
 	}
 	if cs, err := s.Records(t.Context(), b, nil, Now); err != nil || len(cs) != 0 {
 		t.Errorf("Records of no IDs: %v, %v", cs, err)
+	}
+	// Many IDs at once (more than a server allows in one Fetch).
+	many := make([]syncproto.RecordID, 3000)
+	for i := range many {
+		many[i] = newRecordID()
+	}
+	many[1234], many[2999] = shared, own
+	cs = records(t, s, b, Now, many...)
+	for i, c := range cs {
+		switch i {
+		case 1234:
+			wantChange(t, "shared among many", c, granteeView(a, sharedPush, sharedPush.Grants[0]))
+		case 2999:
+			wantChange(t, "own among many", c, ownerView(b, ownPush))
+		default:
+			if !isGone(c, many[i]) {
+				t.Fatalf("unknown ID %d among many: %+v", i, c)
+			}
+		}
 	}
 }
 

@@ -30,7 +30,6 @@
 CREATE TABLE accounts (
     id                 BLOB    NOT NULL PRIMARY KEY, -- random-id
     created_day        INTEGER NOT NULL,             -- coarse-time (day)
-    record_count       INTEGER NOT NULL DEFAULT 0,   -- seq: live records owned (quota)
     fingerprint        BLOB    NOT NULL,             -- public-key: fingerprint of the bundle
     login_key          BLOB    NOT NULL,             -- public-key: Ed25519, passphrase role
     recovery_login_key BLOB    NOT NULL,             -- public-key: Ed25519, recovery role
@@ -66,8 +65,10 @@ CREATE TABLE sessions (
 -- RevokeDevice deletes a device's sessions.
 CREATE INDEX sessions_device ON sessions (account, device);
 
--- One row per record: its latest revision. A deleted record keeps its row as a tombstone
--- with envelope and owner_key NULL (secure_delete scrubs the old bytes).
+-- One row per record: its latest revision. A deleted record keeps its row as a tombstone:
+-- owner_key NULL, and in envelope the author's signed deletion statement (105 bytes, no
+-- ciphertext), which devices verify before dropping their copies (secure_delete scrubs the
+-- old envelope's bytes).
 CREATE TABLE records (
     id            BLOB    NOT NULL PRIMARY KEY,              -- random-id (day ULID)
     owner         BLOB    NOT NULL REFERENCES accounts (id), -- random-id
@@ -80,8 +81,11 @@ CREATE TABLE records (
     envelope      BLOB                                       -- opaque-blob: signed, encrypted entry
 ) STRICT;
 
--- Digest walks an account's records in ID order.
-CREATE INDEX records_owner ON records (owner, id);
+-- The writer counts an account's live records (the quota) once after each start, here.
+-- Its entries are (owner, rowid) and rowids only grow, so a new record is appended to
+-- its owner's range: about one page per owner per commit, where an index on (owner, id)
+-- would cost a write at a random place for every record.
+CREATE INDEX records_live ON records (owner) WHERE deleted = 0;
 
 -- A record's current grants; every grant names the record's current revision.
 CREATE TABLE grants (
@@ -100,7 +104,8 @@ CREATE INDEX grants_expires ON grants (expires) WHERE expires > 0;
 -- The change feed: one row per (account, record), the latest change only. A new change
 -- deletes the old row and inserts one at a new seq, so a pull returns each record's
 -- latest state once. AUTOINCREMENT guarantees a seq is never issued twice, even when the
--- row holding the highest seq is replaced.
+-- row holding the highest seq is replaced. Every record has a row in its owner's feed,
+-- so UNIQUE (account, record) also lists an account's own records in ID order (Digest).
 CREATE TABLE changes (
     seq     INTEGER PRIMARY KEY AUTOINCREMENT,        -- seq
     account BLOB    NOT NULL REFERENCES accounts (id), -- random-id
