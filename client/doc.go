@@ -18,5 +18,10 @@
 //	id, err := c.Add(ctx, plaintext)  // local, immediate
 //	report, err := c.Sync(ctx)        // when online
 //
-// docs/client.md describes the store, the sync algorithm and why it is crash-safe.
+// Pairing in person pins a contact's keys (NewInvite, AcceptPairCode, Contacts); sharing is
+// entry by entry and explicit (Share, ShareScoresOnly, Unshare, AddShared, ListFrom), every
+// grant signed and wrapped to the pinned key, every shared record verified against it.
+//
+// docs/client.md describes the store, the sync algorithm and why it is crash-safe;
+// docs/sharing.md describes pairing, sharing, homework and messages.
 package client

@@ -206,11 +206,17 @@ func (c *Client) deleteTx(ctx context.Context, tx *sqlx.Tx, k *keys, id syncprot
 		}
 	}
 	rev := r.Revision + 1
+	// The deletion carries this account's signed statement (protocol: a deletion's
+	// Envelope), so that no one else can make a device drop an entry.
+	stmt, err := crypto.SignDeletion(k.id, crypto.RecordID(id), rev)
+	if err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE records SET revision = ?, deleted = 1, envelope = NULL, owner_key = NULL
 		WHERE id = ?`, rev, id[:]); err != nil {
 		return err
 	}
-	return c.enqueue(ctx, tx, id, r.Revision, rev, true, nil, nil)
+	return c.enqueue(ctx, tx, id, r.Revision, rev, true, stmt, nil)
 }
 
 // Get returns one entry, decrypted: an own entry (or a copy derived from one for

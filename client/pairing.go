@@ -490,6 +490,11 @@ func (c *Client) endPairing(ctx context.Context, tx *sqlx.Tx, k *keys, ct *conta
 	}
 	for i := range mine {
 		id := syncproto.RecordID(mine[i].ID)
+		if r, err := getRecord(ctx, tx, id[:]); err != nil {
+			return err
+		} else if r == nil || r.Deleted {
+			continue // a copy deleted with its source above
+		}
 		if mine[i].Role == roleEntry {
 			if _, err := c.revokeTx(ctx, tx, k, id, ct.account); err != nil {
 				return err

@@ -1,7 +1,9 @@
 package client
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sort"
@@ -195,12 +197,30 @@ func (c *Client) applyOther(ctx context.Context, tx *sqlx.Tx, k *keys, ch syncpr
 	if rec != nil && !rec.Deleted && ch.Revision < rec.Revision {
 		return false, nil // an older revision than the one held: ignore (no rollback)
 	}
-	var ignoredRev uint64
-	if err := tx.GetContext(ctx, &ignoredRev, `SELECT coalesce(max(revision), 0) FROM ignored WHERE record = ?`, ch.Record[:]); err != nil {
-		return false, err
-	}
 	if len(ch.Grants) != 1 || ch.Grants[0].Recipient != me || ch.Grants[0].Record != ch.Record {
 		return false, c.reject(ctx, tx, ch, "shared without a grant for this account", rep)
+	}
+	// Seen before exactly so (a re-pull, a digest repair): nothing to decide again. A
+	// record kept at the same revision but with another grant (a new expiry) is checked
+	// again and stored, but its pairing message is not acted on twice.
+	seen := false
+	if rec != nil && !rec.Deleted && rec.Revision == ch.Revision && bytes.Equal(rec.Envelope, ch.Envelope) {
+		blob, err := receivedGrant(ctx, tx, me, ch.Record)
+		if err == nil && bytes.Equal(blob, ch.Grants[0].Blob) {
+			_, err := tx.ExecContext(ctx, `UPDATE records SET seq = ? WHERE id = ?`, ch.Seq, ch.Record[:])
+			return false, err
+		}
+		seen = true
+	}
+	var ig struct {
+		Revision uint64 `db:"revision"`
+		Grant    []byte `db:"grant_blob"`
+	}
+	switch err := tx.GetContext(ctx, &ig, `SELECT revision, grant_blob FROM ignored WHERE record = ?`, ch.Record[:]); {
+	case err == nil && ig.Revision == ch.Revision && bytes.Equal(ig.Grant, ch.Grants[0].Blob):
+		return false, nil // decided already
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return false, err
 	}
 	ct, err := getContact(ctx, tx, k, ch.Owner)
 	if err != nil {
@@ -208,9 +228,6 @@ func (c *Client) applyOther(ctx context.Context, tx *sqlx.Tx, k *keys, ch syncpr
 	}
 	if ct == nil {
 		// Not a contact: decide once the author's bundle is fetched (processInbox).
-		if ignoredRev >= ch.Revision && ignoredRev > 0 {
-			return false, nil
-		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO inbox (record, owner, revision, seq, envelope, grant_blob, received)
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (record) DO UPDATE SET owner = excluded.owner, revision = excluded.revision,
 			seq = excluded.seq, envelope = excluded.envelope, grant_blob = excluded.grant_blob, received = excluded.received`,
@@ -219,7 +236,11 @@ func (c *Client) applyOther(ctx context.Context, tx *sqlx.Tx, k *keys, ch syncpr
 	}
 	pt, g, err := openShared(k, ct.bundle, ch.Record, ch.Revision, ch.Owner, ch.Envelope, ch.Grants[0].Blob, c.opts.Now())
 	if errors.Is(err, errExpired) {
-		return c.dropReceived(ctx, tx, k, ch.Record)
+		_, err := c.dropReceived(ctx, tx, k, ch.Record)
+		if err != nil {
+			return false, err
+		}
+		return true, c.ignore(ctx, tx, ch)
 	}
 	if err != nil {
 		return false, c.reject(ctx, tx, ch, fmt.Sprintf("from %s: %v", ct.display(), err), rep)
@@ -233,6 +254,9 @@ func (c *Client) applyOther(ctx context.Context, tx *sqlx.Tx, k *keys, ch syncpr
 		role = d.Interlude
 		switch role {
 		case rolePairRequest:
+			if seen {
+				return false, c.storeReceived(ctx, tx, me, ch, g, role, nil)
+			}
 			return c.handlePairRequest(ctx, tx, k, ch, ct.bundle, g, d, rep)
 		case rolePairReply:
 			ref, err := recordRef(d.Request)
@@ -258,6 +282,9 @@ func (c *Client) applyOther(ctx context.Context, tx *sqlx.Tx, k *keys, ch syncpr
 	}
 	if err := c.storeReceived(ctx, tx, me, ch, g, role, link); err != nil {
 		return false, err
+	}
+	if seen {
+		return false, nil
 	}
 	switch role {
 	case rolePairReply:
@@ -291,8 +318,13 @@ func (c *Client) storeReceived(ctx context.Context, tx *sqlx.Tx, me syncproto.Ac
 // ignore counts a record others share that this device deliberately does not keep, so
 // that the digest still matches the server's.
 func (c *Client) ignore(ctx context.Context, tx *sqlx.Tx, ch syncproto.Change) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO ignored (record, owner, revision) VALUES (?, ?, ?)
-		ON CONFLICT (record) DO UPDATE SET owner = excluded.owner, revision = excluded.revision`, ch.Record[:], ch.Owner[:], ch.Revision); err != nil {
+	var blob []byte
+	if len(ch.Grants) == 1 {
+		blob = ch.Grants[0].Blob
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ignored (record, owner, revision, grant_blob) VALUES (?, ?, ?, ?)
+		ON CONFLICT (record) DO UPDATE SET owner = excluded.owner, revision = excluded.revision, grant_blob = excluded.grant_blob`,
+		ch.Record[:], ch.Owner[:], ch.Revision, blob); err != nil {
 		return err
 	}
 	// ch.Owner is not this account (apply sends its own records elsewhere), so every
@@ -353,17 +385,22 @@ func (c *Client) dropReceived(ctx context.Context, tx *sqlx.Tx, k *keys, id sync
 }
 
 // expireShares drops what has passed its expiry: copies of records shared with this
-// account, and this account's own grants (the server drops those too).
+// account (their IDs stay counted, see ignore), and this account's own grants (the
+// server drops those too).
 func (c *Client) expireShares(ctx context.Context, k *keys) error {
 	me := syncproto.AccountID(k.id.Account)
 	now := c.opts.Now().Unix()
 	return inTx(ctx, c.db, func(tx *sqlx.Tx) error {
-		var ids [][]byte
-		if err := tx.SelectContext(ctx, &ids, `SELECT record FROM grants WHERE recipient = ? AND expires > 0 AND expires <= ?`, me[:], now); err != nil {
+		var rows []recordRow
+		if err := tx.SelectContext(ctx, &rows, `SELECT `+recordCols+` FROM records WHERE owner != ? AND id IN
+			(SELECT record FROM grants WHERE recipient = ? AND expires > 0 AND expires <= ?)`, me[:], me[:], now); err != nil {
 			return err
 		}
-		for _, id := range ids {
-			if _, err := c.dropReceived(ctx, tx, k, syncproto.RecordID(id)); err != nil {
+		for _, r := range rows {
+			// The copy goes; its ID stays counted until the server, whose clock may be
+			// behind this one, says it is gone too.
+			ch := syncproto.Change{Record: syncproto.RecordID(r.ID), Owner: syncproto.AccountID(r.Owner), Revision: r.Revision}
+			if err := c.ignore(ctx, tx, ch); err != nil {
 				return err
 			}
 		}

@@ -185,6 +185,11 @@ func (c *Client) writeRevision(ctx context.Context, tx *sqlx.Tx, k *keys, id syn
 		}
 		exp := timeOrZero(g.Expires)
 		if ct == nil || ct.state != ContactPaired || (!exp.IsZero() && !exp.After(now)) {
+			if ct == nil {
+				// Shared from another device of this account, which pinned them: this one
+				// has no key to wrap to, so the new revision is not shared with them.
+				c.log.Warn("an edited entry stops being shared with a contact this device has not paired with", "record", id, "contact", to)
+			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM grants WHERE record = ? AND recipient = ?`, id[:], to[:]); err != nil {
 				return err
 			}
@@ -353,6 +358,13 @@ func (c *Client) shareDerived(ctx context.Context, id syncproto.RecordID, to syn
 		r, err := shareableRecord(ctx, tx, me, id)
 		if err != nil {
 			return err
+		}
+		var full int
+		if err := tx.GetContext(ctx, &full, `SELECT count(*) FROM grants WHERE record = ? AND recipient = ?`, id[:], ct.account[:]); err != nil {
+			return err
+		}
+		if full > 0 {
+			return fmt.Errorf("%s already has the whole entry: unshare it first to share less", ct.display())
 		}
 		pt, err := open(k, id, r.Revision, r.Envelope, r.OwnerKey)
 		if err != nil {

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
+	"interlude/crypto"
 	"interlude/journal"
 	"interlude/syncproto"
 )
@@ -182,5 +185,180 @@ func TestPairShareRevoke(t *testing.T) {
 	}
 	if own, _ := pat.List(ctx, ListFilter{}); len(own) != 5 {
 		t.Fatalf("the client's journal lost entries: %d", len(own))
+	}
+}
+
+// stranger makes from share a record with to although they never paired: the grant is
+// signed and wrapped correctly, to to's published keys.
+func stranger(t *testing.T, from, to *Client, plaintext []byte) syncproto.RecordID {
+	t.Helper()
+	ctx := context.Background()
+	fk, _ := from.unlocked()
+	tk, _ := to.unlocked()
+	b, err := crypto.ParsePublicBundle(tk.id.PublicBundle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := &contact{account: syncproto.AccountID(b.Account), bundle: b}
+	var id syncproto.RecordID
+	err = inTx(ctx, from.db, func(tx *sqlx.Tx) error {
+		var err error
+		id, err = from.addTx(ctx, tx, fk, plaintext, roleEntry, nil, []grantee{{ct: target}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestUnknownAuthorIsDroppedAndReported(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	a, _ := signUp(t, s)
+	b, _ := signUp(t, s)
+	mustSync(t, a)
+	id := stranger(t, b, a, checkin(t, 5, "unsolicited"))
+	mustSync(t, b)
+	rep, err := a.Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Invalid) != 1 || rep.Invalid[0].Record != id || !strings.Contains(rep.Invalid[0].Reason, "not paired") {
+		t.Fatalf("report: %+v", rep.Invalid)
+	}
+	if rep.DigestMismatch != "" {
+		t.Fatalf("a dropped record upsets the digest: %s", rep.DigestMismatch)
+	}
+	if _, err := a.Get(ctx, id); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the stranger's entry is readable: %v", err)
+	}
+	if n, _ := a.Received(ctx); len(n) != 0 {
+		t.Fatalf("received: %v", n)
+	}
+	// Reported once; later syncs are quiet.
+	if rep := mustSync(t, a); len(rep.Invalid) != 0 {
+		t.Fatalf("reported again: %+v", rep)
+	}
+
+	// A forged link request (right shape, no code behind it) is refused, not paired.
+	inv, err := a.NewInvite(ctx, InviteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = inv
+	bk, _ := b.unlocked()
+	forged := (&control{Interlude: rolePairRequest, Bundle: bk.id.PublicBundle(), Name: "Mallory", MAC: make([]byte, 32)}).marshal()
+	stranger(t, b, a, forged)
+	mustSync(t, b)
+	rep = mustSync(t, a)
+	if len(rep.Pairings) != 1 || rep.Pairings[0].Accepted || rep.Pairings[0].Reason != ReasonUnknownCode {
+		t.Fatalf("forged request: %+v", rep.Pairings)
+	}
+	if cts, _ := a.Contacts(ctx); len(cts) != 0 {
+		t.Fatalf("a forged request made a contact: %+v", cts)
+	}
+}
+
+func TestSharesExpire(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	clk := &clock{}
+	doc := newClient(t, Options{Now: clk.Now})
+	if _, err := doc.SignUp(ctx, s.url, []byte(pass), SignUpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pat, _ := signUp(t, s)
+	_, lee := pairUp(t, doc, pat)
+	id := mustAdd(t, pat, string(checkin(t, 3, "for a week")))
+	if err := pat.Share(ctx, id, lee.Account, ShareOptions{Expires: time.Now().Add(-time.Hour)}); err == nil {
+		t.Fatal("a share that expired already was accepted")
+	}
+	if err := pat.Share(ctx, id, lee.Account, ShareOptions{Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, pat)
+	mustSync(t, doc)
+	if e, err := doc.Get(ctx, id); err != nil || e.Expires.IsZero() {
+		t.Fatalf("shared entry: %v %+v", err, e)
+	}
+	// The clinician's clock passes the expiry (the server's has not yet): the copy goes at
+	// once, and the digest still agrees with the server.
+	clk.Advance(2 * time.Hour)
+	mustSync(t, doc)
+	if _, err := doc.Get(ctx, id); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("expired share still readable: %v", err)
+	}
+	sam, _ := doc.Contact(ctx, "Sam")
+	if es, _ := doc.ListFrom(ctx, sam.Account, ListFilter{}); len(es) != 0 {
+		t.Fatalf("list from after expiry: %d", len(es))
+	}
+}
+
+func TestPassphraseChangeKeepsContacts(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	doc, _ := signUp(t, s)
+	pat, _ := signUp(t, s)
+	pairUp(t, doc, pat)
+	if _, err := doc.NewInvite(ctx, InviteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.ChangePassphrase(ctx, []byte(pass), []byte("a different passphrase")); err != nil {
+		t.Fatal(err)
+	}
+	if ct, err := doc.Contact(ctx, "Sam"); err != nil || !ct.Verified {
+		t.Fatalf("contact after a passphrase change: %v %+v", err, ct)
+	}
+	k, _ := doc.unlocked()
+	var invs []invite
+	inTx(ctx, doc.db, func(tx *sqlx.Tx) error {
+		var err error
+		invs, err = loadInvites(ctx, tx, k, time.Now())
+		return err
+	})
+	if len(invs) != 2 {
+		t.Fatalf("invitations after a passphrase change: %d", len(invs))
+	}
+}
+
+// TestRepullDecidesNothingTwice: pulling the whole feed again (a new cursor, a digest
+// repair) re-verifies everything but answers no link request twice.
+func TestRepullDecidesNothingTwice(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	doc, _ := signUp(t, s)
+	pat, _ := signUp(t, s)
+	stray, _ := signUp(t, s)
+	inv, err := doc.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
+		t.Fatal(err)
+	}
+	stranger(t, stray, doc, checkin(t, 1, "unsolicited"))
+	mustSync(t, stray)
+	rep, err := doc.Sync(ctx)
+	if err != nil || len(rep.Pairings) != 1 || len(rep.Invalid) != 1 {
+		t.Fatalf("first sync: %v %+v", err, rep)
+	}
+	for range 2 {
+		if _, err := doc.db.ExecContext(ctx, `UPDATE profile SET cursor = 0`); err != nil {
+			t.Fatal(err)
+		}
+		rep := mustSync(t, doc)
+		if len(rep.Pairings) != 0 || rep.Pushed != 0 {
+			t.Fatalf("a re-pull acted again: %+v", rep)
+		}
+	}
+	var replies int
+	doc.db.GetContext(ctx, &replies, `SELECT count(*) FROM records WHERE role = ?`, rolePairReply)
+	if replies != 1 {
+		t.Fatalf("%d answers to one request", replies)
+	}
+	rep = mustSync(t, pat)
+	if len(rep.Pairings) != 1 || !rep.Pairings[0].Accepted {
+		t.Fatalf("client: %+v", rep.Pairings)
 	}
 }

@@ -86,5 +86,6 @@ CREATE TABLE inbox (
 CREATE TABLE ignored (
     record          BLOB    PRIMARY KEY,
     owner           BLOB    NOT NULL,
-    revision        INTEGER NOT NULL
+    revision        INTEGER NOT NULL,
+    grant_blob      BLOB                        -- the grant it came with: the same again is not looked at twice
 ) WITHOUT ROWID;

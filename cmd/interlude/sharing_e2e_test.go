@@ -514,7 +514,12 @@ func TestKeyChangeBlocksSharing(t *testing.T) {
 	_, otherID := signedUp(t, srv, "an unrelated account")
 	pairInPerson(t, doc, pat)
 	first := pat.added("checkin", "--mood", "6")
-	pat.ok("share", first, "--with", "Dr Lee")
+	pat.added("journal", "--text", "not a check-in")
+	// Many at once is an explicit command: every check-in since today.
+	r := pat.ok("share", "--kind", "checkin", "--since", time.Now().Format("2006-01-02"), "--with", "Dr Lee")
+	if !strings.Contains(r.stdout, "Shared 1 entry with Dr Lee") {
+		t.Fatalf("batch share: %s", r.stdout)
+	}
 	pat.ok("sync")
 	doc.ok("sync")
 
@@ -524,7 +529,7 @@ func TestKeyChangeBlocksSharing(t *testing.T) {
 		mustAccount(t, otherID), mustAccount(t, docID)); err != nil {
 		t.Fatal(err)
 	}
-	r := pat.run("sync")
+	r = pat.run("sync")
 	if r.code != exitAttention || !strings.Contains(r.stdout, "WARNING: the server now shows different keys for Dr Lee") {
 		t.Fatalf("sync after a key change: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}

@@ -84,8 +84,8 @@ func migrate(ctx context.Context, w *writer) (version, applied int, err error) {
 		return 0, 0, fmt.Errorf("migrate: %w", err)
 	}
 	if latest := len(migrations); version > latest {
-		return 0, 0, fmt.Errorf("schema version %d, this program knows up to %d (downgrade refused; run a newer Interlude): %w",
-			version, latest, ErrSchemaTooNew)
+		return 0, 0, fmt.Errorf("schema version %d is newer than this program's %d; use the Interlude that wrote it, "+
+			"or a newer one: %w", version, latest, ErrSchemaTooNew)
 	}
 	today := coarse(time.Now(), day)
 	for _, m := range migrations[version:] {

@@ -9,6 +9,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"interlude/storage"
+	"interlude/syncproto"
 )
 
 // A job is one write: fn runs on the writer connection, inside a transaction it may share
@@ -27,6 +28,18 @@ type writer struct {
 	conn  *sqlx.Conn
 	stmts map[string]*sqlx.Stmt // prepared once per query text
 	seq   int64                 // the highest feed seq issued, within the open transaction
+
+	// live counts the live records of each account that has pushed since Open, as of
+	// the open transaction (the quota). The writer is the only one to change records, so
+	// once loaded the count is kept here rather than read and rewritten on every push.
+	// undo lists the changes the running job made, to restore if it is rolled back.
+	live map[syncproto.AccountID]int64
+	undo []liveUndo
+}
+
+type liveUndo struct {
+	account syncproto.AccountID
+	n       int64
 }
 
 // writeCtx is the context of every statement the writer runs. A caller's context does not
@@ -101,6 +114,44 @@ func (w *writer) begin() error {
 		return fmt.Errorf("begin: read feed position: %w", err)
 	}
 	return nil
+}
+
+// liveCount returns the number of live records account owns, or ErrNotFound if there is
+// no such account. The first call for an account counts them (a range of records_live).
+func (w *writer) liveCount(account syncproto.AccountID) (int64, error) {
+	if n, ok := w.live[account]; ok {
+		return n, nil
+	}
+	ok, err := w.exists(`SELECT 1 FROM accounts WHERE id = ?`, account[:])
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, storage.ErrNotFound
+	}
+	var n int64
+	if err := w.get(liveCountQuery, []any{account[:]}, &n); err != nil {
+		return 0, err
+	}
+	w.live[account] = n
+	return n, nil
+}
+
+// liveCountQuery counts an account's live records with the partial index records_live.
+const liveCountQuery = `SELECT count(*) FROM records WHERE owner = ? AND deleted = 0`
+
+// addLive changes account's live count (loaded by liveCount) by delta.
+func (w *writer) addLive(account syncproto.AccountID, delta int64) {
+	w.undo = append(w.undo, liveUndo{account, w.live[account]})
+	w.live[account] += delta
+}
+
+// rollBackLive restores the counts the failed job changed.
+func (w *writer) rollBackLive() {
+	for i := len(w.undo) - 1; i >= 0; i-- {
+		w.live[w.undo[i].account] = w.undo[i].n
+	}
+	w.undo = w.undo[:0]
 }
 
 // nextSeq issues the next feed seq. The changes row inserted with it moves AUTOINCREMENT's
@@ -212,31 +263,33 @@ func (s *Store) commit(group []*job) {
 	if s.groupHook != nil {
 		s.groupHook(len(group))
 	}
-	live := make([]*job, 0, len(group))
+	todo := make([]*job, 0, len(group))
 	for _, j := range group {
 		if err := j.ctx.Err(); err != nil {
 			j.done <- err // given up before it ran: nothing written
 			continue
 		}
-		live = append(live, j)
+		todo = append(todo, j)
 	}
-	if len(live) == 0 {
+	if len(todo) == 0 {
 		return
 	}
 	w := s.w
-	errs := make([]error, len(live))
+	errs := make([]error, len(todo))
 	broken := w.begin()
-	for i, j := range live {
+	for i, j := range todo {
 		if broken != nil {
 			break
 		}
 		seq := w.seq
+		w.undo = w.undo[:0]
 		if _, err := w.exec("SAVEPOINT job"); err != nil {
 			broken = fmt.Errorf("savepoint: %w", err)
 			break
 		}
 		if errs[i] = j.fn(w); errs[i] != nil {
 			w.seq = seq
+			w.rollBackLive()
 			if _, err := w.exec("ROLLBACK TO job"); err != nil {
 				broken = fmt.Errorf("roll back a failed write (%v): %w", errs[i], err)
 				break
@@ -254,17 +307,18 @@ func (s *Store) commit(group []*job) {
 	}
 	if broken == nil {
 		s.groups.Add(1)
-		s.jobs.Add(int64(len(live)))
+		s.jobs.Add(int64(len(todo)))
 	} else {
 		w.conn.ExecContext(writeCtx, "ROLLBACK") // fails harmlessly if SQLite already rolled back
-		s.log.Error("write transaction failed; none of its writes was acknowledged", "jobs", len(live), "err", broken)
+		clear(w.live)                            // counts are reloaded from what committed
+		s.log.Error("write transaction failed; none of its writes was acknowledged", "jobs", len(todo), "err", broken)
 		for i := range errs {
 			if errs[i] == nil {
 				errs[i] = fmt.Errorf("write not committed: %w", broken)
 			}
 		}
 	}
-	for i, j := range live {
+	for i, j := range todo {
 		j.done <- errs[i]
 	}
 }
