@@ -432,6 +432,13 @@ func cmdRespond(c *cli, args []string) error {
 			}
 		}
 	}
+	// A PHQ-9 answered as homework gets the same safety net as one added directly: crisis
+	// resources at once, on this device, sending nothing.
+	if saved, err := cl.Get(c.ctx, rid); err == nil {
+		if d := docOf(saved); d != nil {
+			c.safetyCheck(d)
+		}
+	}
 	return c.out(map[string]any{"assignment": ae.ID.String(), "response": rid.String(), "status": hwInProgress}, func(w io.Writer) {
 		fmt.Fprintf(w, "Saved your response to %q on this device (%s); it is not shared.\n", a.Title, rid)
 		fmt.Fprintf(w, "When it is done: `interlude submit %s`.\n", rid)

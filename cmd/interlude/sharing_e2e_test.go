@@ -556,3 +556,25 @@ func TestKeyChangeBlocksSharing(t *testing.T) {
 		t.Fatalf("the clinician's view: %+v", from)
 	}
 }
+
+// A PHQ-9 assigned as recurring homework and answered with item 9 above zero shows crisis
+// resources at once on the client's device, exactly as `add phq9` does, and shares nothing.
+func TestMeasureHomeworkShowsCrisisResources(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	doc, _ := signedUp(t, srv, passDoc)
+	pat, _ := signedUp(t, srv, passPat)
+	pairInPerson(t, doc, pat)
+	var assigned struct{ ID string }
+	doc.okJSON(&assigned, "assign", "--to", "Sam", "--title", "Weekly PHQ-9", "--type", "measure", "--kind", "phq9", "--repeat", "weekly")
+	doc.ok("sync")
+	pat.ok("sync")
+	calm := pat.ok("respond", assigned.ID, "--answers", "0,0,0,0,0,0,0,0,0")
+	if strings.Contains(calm.stderr, "not a crisis") {
+		t.Fatalf("crisis resources shown for an item 9 of zero: %s", calm.stderr)
+	}
+	r := pat.ok("respond", assigned.ID, "--answers", "1,1,0,0,0,0,0,0,2")
+	if !strings.Contains(r.stderr, "not a crisis") {
+		t.Fatalf("no crisis resources after item 9 = 2 in a homework PHQ-9:\nstdout: %s\nstderr: %s", r.stdout, r.stderr)
+	}
+}
