@@ -296,6 +296,28 @@ func buildWorld(t *testing.T) *e2eWorld {
 	b.add("add", "checkin", "--mood", "7", "--note", c())
 	b.run("sync")
 
+	// A (the client) pairs in person with B (the clinician), with names that are canaries
+	// too, and shares one entry in full and one check-in as scores only: the clean run then
+	// verifies real grants (and a scores-only copy) made by the real client.
+	var inv struct{ Code string }
+	if err := json.Unmarshal([]byte(b.run("pair", "invite", "--name", "Dr "+c(), "--json")), &inv); err != nil || inv.Code == "" {
+		t.Fatalf("pair invite: no code (%v)", err)
+	}
+	a.run("pair", "accept", inv.Code, "--name", "Client "+c())
+	b.run("sync")
+	a.run("sync")
+	var contacts []struct{ Name string }
+	if err := json.Unmarshal([]byte(a.run("contacts", "--json")), &contacts); err != nil || len(contacts) != 1 {
+		t.Fatalf("contacts after pairing: %v %v", contacts, err)
+	}
+	dr := contacts[0].Name
+	full := a.add("add", "journal", "--text", "For my clinician "+c())
+	scores := a.add("add", "checkin", "--mood", "5", "--anxiety", "6", "--note", "private "+c())
+	a.run("share", full, "--with", dr)
+	a.run("share", scores, "--with", dr, "--scores-only")
+	a.run("sync")
+	b.run("sync")
+
 	// A second device of account A logs in with the kit and pulls everything.
 	a2 := &device{t: t, home: filepath.Join(t.TempDir(), "home-a2"), pass: a.pass}
 	a2.run("login", "--kit", kitA, "--server", url)
@@ -536,7 +558,7 @@ func checkFigures(t *testing.T, rep map[string]any, canaries int) {
 		t.Errorf("too few envelopes parsed: %v", env["parsed"])
 	}
 	sig := find("signatures")["figures"].(map[string]any)["verified"].(map[string]any)
-	if sig["envelopes"].(float64) < 10 || sig["bundles"].(float64) != 2 {
+	if sig["envelopes"].(float64) < 10 || sig["bundles"].(float64) != 2 || sig["grants"] == nil || sig["grants"].(float64) < 2 {
 		t.Errorf("verified %v", sig)
 	}
 	if logs := find("logs")["figures"].(map[string]any); logs["files"].(float64) != 1 || logs["bytes"].(float64) == 0 {
