@@ -208,7 +208,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	dbPath := filepath.Join(cfg.data, "interlude.db")
-	store, err := sqlite.Open(ctx, dbPath, sqlite.Options{Logger: log.With("component", "storage")})
+	store, err := sqlite.Open(ctx, dbPath, sqlite.Options{Logger: log}) // the store adds component=storage
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
