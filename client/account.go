@@ -328,7 +328,8 @@ func (c *Client) Recover(ctx context.Context, kit *RecoveryKit, newPassphrase []
 	if err != nil {
 		return fmt.Errorf("recover: %w", err)
 	}
-	if err := updateLogin(ctx, cn, secrets, kit.Account, pm, keybag); err != nil {
+	// The recovery key proves the right to replace the passphrase login.
+	if err := updateLogin(ctx, cn, secrets, kit.Account, pm, keybag, rsecrets.Login, syncproto.RoleRecovery); err != nil {
 		return fmt.Errorf("recover: %w", err)
 	}
 	k := &keys{id: id, secrets: secrets, profile: secrets.ProfileKey()}
@@ -344,23 +345,34 @@ func (c *Client) Recover(ctx context.Context, kit *RecoveryKit, newPassphrase []
 	return nil
 }
 
-// updateLogin replaces the account's passphrase login on the server: the new login key
-// signs a fresh challenge.
-func updateLogin(ctx context.Context, cn *conn, secrets *crypto.AccountSecrets, account syncproto.AccountID, pm, keybag []byte) error {
+// updateLogin replaces the account's passphrase login on the server. Both the new login
+// key and a current one (proofKey, the account's key of proofRole: the old passphrase key
+// or the recovery key) sign a fresh challenge, so that a session token alone could not do
+// this. A refusal (auth_failed) wraps ErrAuthFailed.
+func updateLogin(ctx context.Context, cn *conn, secrets *crypto.AccountSecrets, account syncproto.AccountID, pm, keybag []byte,
+	proofKey ed25519.PrivateKey, proofRole syncproto.LoginRole) error {
 	ch, err := expect[syncproto.Challenge](ctx, cn, syncproto.ChallengeRequest{})
 	if err != nil {
 		return err
 	}
 	u := syncproto.UpdateLogin{KDFParams: pm, Keybag: keybag,
-		Signature: signLogin(secrets.Login, ch.Nonce, account, syncproto.RolePassphrase)}
+		Signature: signLogin(secrets.Login, ch.Nonce, account, syncproto.RolePassphrase),
+		ProofRole: proofRole,
+		Proof:     signLogin(proofKey, ch.Nonce, account, proofRole)}
 	copy(u.LoginKey[:], secrets.LoginPublic())
 	_, err = expect[syncproto.Ack](ctx, cn, u)
+	if serverCode(err) == syncproto.CodeAuthFailed {
+		return fmt.Errorf("%w (%v)", ErrAuthFailed, err)
+	}
 	return err
 }
 
 // ChangePassphrase checks old, then re-wraps the keybag under new (with fresh KDF
-// parameters) and replaces the login on the server. Entries are not touched: only the
-// keybag changes. It needs the network, so that the server and this device agree.
+// parameters) and replaces the login on the server, proving old to it (a signature by
+// old's login key) as well. Entries are not touched: only the keybag changes. It needs
+// the network, so that the server and this device agree. If the server no longer takes
+// old (the passphrase was changed on another device), it fails with ErrAuthFailed and
+// changes nothing.
 func (c *Client) ChangePassphrase(ctx context.Context, old, new []byte) error {
 	if err := checkNewPassphrase(new); err != nil {
 		return err
@@ -397,7 +409,11 @@ func (c *Client) ChangePassphrase(ctx context.Context, old, new []byte) error {
 		return fmt.Errorf("changing the passphrase needs the server: %w", err)
 	}
 	defer cn.Close()
-	if err := updateLogin(ctx, cn, secrets, account, pm, keybag); err != nil {
+	// The old passphrase's login key proves the right to replace it.
+	if err := updateLogin(ctx, cn, secrets, account, pm, keybag, oldKeys.secrets.Login, syncproto.RolePassphrase); err != nil {
+		if errors.Is(err, ErrAuthFailed) {
+			return fmt.Errorf("change passphrase: %w; the server no longer accepts the old passphrase: if it was changed on another device, sign out here and log in with the new one", err)
+		}
 		return fmt.Errorf("change passphrase: %w", err)
 	}
 	k := &keys{id: oldKeys.id, secrets: secrets, profile: secrets.ProfileKey()}

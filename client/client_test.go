@@ -532,6 +532,32 @@ func TestPassphrases(t *testing.T) {
 	login(t, kit, pass3)
 }
 
+// TestChangePassphraseNeedsCurrentPassphrase: a device still holding a passphrase that
+// was changed elsewhere (its session still valid) cannot overwrite the newer one: the
+// server wants proof by the current passphrase key, and nothing changes.
+func TestChangePassphraseNeedsCurrentPassphrase(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	a, kit := signUp(t, s)
+	b := login(t, kit, pass)
+	mustSync(t, b) // b has a live session
+	const pass2, pass3 = "changed on device a first", "changed on device b later"
+	if err := a.ChangePassphrase(ctx, []byte(pass), []byte(pass2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ChangePassphrase(ctx, []byte(pass), []byte(pass3)); !errors.Is(err, ErrAuthFailed) {
+		t.Fatalf("change with a passphrase the server no longer takes: %v, want ErrAuthFailed", err)
+	}
+	if err := newClient(t, Options{}).Login(ctx, kit, []byte(pass3)); !errors.Is(err, ErrAuthFailed) {
+		t.Fatalf("login with the refused passphrase: %v", err)
+	}
+	login(t, kit, pass2)
+	// b still unlocks with its old passphrase locally: the refusal changed nothing there.
+	if err := b.Unlock([]byte(pass)); err != nil {
+		t.Fatalf("b after the refused change: %v", err)
+	}
+}
+
 func TestLoginRefusesWeakServerParams(t *testing.T) {
 	ctx := context.Background()
 	s := newTestServer(t)

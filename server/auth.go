@@ -322,8 +322,11 @@ func (c *conn) tooManyConns() error {
 		"this account already has %d connections open, the most it may: close one and retry", c.s.limits.MaxConnsAccount)
 }
 
-// updateLogin replaces the passphrase login key once the new key has signed the
-// challenge.
+// updateLogin replaces the passphrase login key, KDF parameters and keybag. A session
+// token alone is not enough (it may have been stolen with an unlocked device): both the
+// new key and a current login key of the account (the passphrase key, or the recovery
+// key, as ProofRole says) must have signed the challenge. Either failing is a failed
+// sign-in for the rate limits and changes nothing.
 func (c *conn) updateLogin(ctx context.Context, a *authState, m *syncproto.UpdateLogin) (syncproto.Message, error) {
 	now := c.s.now()
 	nonce, err := c.takeChallenge(now)
@@ -336,14 +339,33 @@ func (c *conn) updateLogin(ctx context.Context, a *authState, m *syncproto.Updat
 	if len(m.KDFParams) == 0 || len(m.Keybag) == 0 {
 		return nil, fail(syncproto.CodeBadRequest, "a login update needs KDF parameters and a keybag")
 	}
-	if !verifyLogin(m.LoginKey, nonce, a.account, syncproto.RolePassphrase, m.Signature) {
+	if m.ProofRole != syncproto.RolePassphrase && m.ProofRole != syncproto.RoleRecovery {
+		return nil, fail(syncproto.CodeBadRequest, "the proof role must be 1 (passphrase) or 2 (recovery)")
+	}
+	// One update at a time, so that the key a proof was checked against is still the
+	// current one when the new key replaces it.
+	c.s.loginMu.Lock()
+	defer c.s.loginMu.Unlock()
+	acct, err := c.s.store.Account(ctx, a.account)
+	if err != nil {
+		return nil, err
+	}
+	current := acct.LoginKey
+	if m.ProofRole == syncproto.RoleRecovery {
+		current = acct.RecoveryLoginKey
+	}
+	newOK := verifyLogin(m.LoginKey, nonce, a.account, syncproto.RolePassphrase, m.Signature)
+	proofOK := verifyLogin(current, nonce, a.account, m.ProofRole, m.Proof)
+	if !newOK || !proofOK {
 		c.authFailed(&a.account, now)
-		return nil, fail(syncproto.CodeAuthFailed, "the new login key must sign this connection's current challenge (passphrase role): ask for a new challenge and try again")
+		c.s.log.Debug("login update refused", "event", "update_login_failed", "account", a.account.String(),
+			"new_key_ok", newOK, "proof_ok", proofOK, "proof_role", int(m.ProofRole))
+		return nil, fail(syncproto.CodeAuthFailed, "login update refused: the new login key (passphrase role) and the account's current login key of the proof role (the old passphrase, or the recovery code) must both sign this connection's current challenge; nothing was changed: ask for a new challenge and try again")
 	}
 	if err := c.s.store.UpdateLogin(ctx, a.account, storage.LoginUpdate{LoginKey: m.LoginKey, KDFParams: m.KDFParams, Keybag: m.Keybag}); err != nil {
 		return nil, err
 	}
-	c.s.log.Debug("login key updated", "event", "update_login", "account", a.account.String())
+	c.s.log.Debug("login key updated", "event", "update_login", "account", a.account.String(), "proof_role", int(m.ProofRole))
 	return &syncproto.Ack{}, nil
 }
 

@@ -2,6 +2,8 @@ package server
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"sync"
 	"testing"
 	"time"
 
@@ -258,4 +260,207 @@ func TestUnauthenticatedConnectionsTimeOut(t *testing.T) {
 	e.srv.sweep()
 	closedWith(t, c, syncproto.CodeUnauthenticated, websocket.ClosePolicyViolation)
 	call[syncproto.Pong](t, a, &syncproto.Ping{})
+}
+
+// updateLoginMsg builds an UpdateLogin to next for account, answering nonce: signed by
+// the new key, with proof by proofKey in proofRole.
+func updateLoginMsg(next *servertest.Identity, account syncproto.AccountID, nonce [32]byte,
+	proofKey ed25519.PrivateKey, proofRole syncproto.LoginRole) *syncproto.UpdateLogin {
+	m := &syncproto.UpdateLogin{
+		LoginKey: servertest.Public(next.LoginKey), KDFParams: next.KDFParams, Keybag: next.Keybag,
+		Signature: servertest.Sign(next.LoginKey, nonce, account, syncproto.RolePassphrase),
+		ProofRole: proofRole,
+	}
+	if proofKey != nil {
+		m.Proof = servertest.Sign(proofKey, nonce, account, proofRole)
+	}
+	return m
+}
+
+// loginUnchanged checks that id still signs in with its passphrase key and the account's
+// KDF parameters are still id's.
+func loginUnchanged(t *testing.T, e *env, id *servertest.Identity) {
+	t.Helper()
+	c := e.dial()
+	defer c.Close()
+	s, err := c.Login(e.ctx, id, syncproto.RolePassphrase)
+	if err != nil {
+		t.Fatalf("login with the unchanged key: %v", err)
+	}
+	if !bytes.Equal(s.Keybag, id.Keybag) {
+		t.Fatal("the keybag changed")
+	}
+	lp := call[syncproto.LoginParams](t, e.dial(), &syncproto.LoginParamsRequest{Account: id.Account})
+	if !bytes.Equal(lp.KDFParams, id.KDFParams) {
+		t.Fatal("the KDF parameters changed")
+	}
+}
+
+// TestUpdateLoginNeedsCurrentKey: a session token alone (say, stolen from an unlocked
+// laptop) cannot replace the passphrase login and lock the owner out. UpdateLogin needs,
+// besides the new key's signature, a signature of the same challenge by a current login
+// key of the account, in the role it names; the challenge is used up either way, and a
+// refused update changes nothing.
+func TestUpdateLoginNeedsCurrentKey(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.AuthAttemptsPerMin = 1000; c.AuthFailuresPerHour = 1000 })
+	_, id, s := e.signUp()
+	thief := e.resume(s.Token) // the stolen token, on the thief's own connection
+	next := servertest.NewIdentity()
+	stranger := servertest.NewIdentity() // keys the thief made up
+
+	refused := []struct {
+		name  string
+		proof func(nonce [32]byte) *syncproto.UpdateLogin
+	}{
+		{"no proof", func(n [32]byte) *syncproto.UpdateLogin {
+			return updateLoginMsg(next, id.Account, n, nil, syncproto.RolePassphrase)
+		}},
+		{"proof by the new key", func(n [32]byte) *syncproto.UpdateLogin {
+			return updateLoginMsg(next, id.Account, n, next.LoginKey, syncproto.RolePassphrase)
+		}},
+		{"proof by a key of the thief's", func(n [32]byte) *syncproto.UpdateLogin {
+			return updateLoginMsg(next, id.Account, n, stranger.LoginKey, syncproto.RolePassphrase)
+		}},
+		{"proof by a key of the thief's, recovery role", func(n [32]byte) *syncproto.UpdateLogin {
+			return updateLoginMsg(next, id.Account, n, stranger.RecoveryKey, syncproto.RoleRecovery)
+		}},
+		{"recovery key presented as the passphrase role", func(n [32]byte) *syncproto.UpdateLogin {
+			return updateLoginMsg(next, id.Account, n, id.RecoveryKey, syncproto.RolePassphrase)
+		}},
+		{"passphrase key presented as the recovery role", func(n [32]byte) *syncproto.UpdateLogin {
+			return updateLoginMsg(next, id.Account, n, id.LoginKey, syncproto.RoleRecovery)
+		}},
+		{"passphrase key signing the recovery role's message", func(n [32]byte) *syncproto.UpdateLogin {
+			m := updateLoginMsg(next, id.Account, n, nil, syncproto.RolePassphrase)
+			m.Proof = servertest.Sign(id.LoginKey, n, id.Account, syncproto.RoleRecovery)
+			return m
+		}},
+		{"proof for another account", func(n [32]byte) *syncproto.UpdateLogin {
+			m := updateLoginMsg(next, id.Account, n, nil, syncproto.RolePassphrase)
+			m.Proof = servertest.Sign(id.LoginKey, n, stranger.Account, syncproto.RolePassphrase)
+			return m
+		}},
+		{"proof of another challenge", func(n [32]byte) *syncproto.UpdateLogin {
+			m := updateLoginMsg(next, id.Account, n, nil, syncproto.RolePassphrase)
+			m.Proof = servertest.Sign(id.LoginKey, [32]byte{1}, id.Account, syncproto.RolePassphrase)
+			return m
+		}},
+		{"good proof, new key's signature missing", func(n [32]byte) *syncproto.UpdateLogin {
+			m := updateLoginMsg(next, id.Account, n, id.LoginKey, syncproto.RolePassphrase)
+			m.Signature = [64]byte{}
+			return m
+		}},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			ch := call[syncproto.Challenge](t, thief, &syncproto.ChallengeRequest{})
+			callErr(t, thief, tt.proof(ch.Nonce), syncproto.CodeAuthFailed)
+			loginUnchanged(t, e, id)
+		})
+	}
+
+	// Whoever also holds the current passphrase key may: a passphrase change.
+	ch := call[syncproto.Challenge](t, thief, &syncproto.ChallengeRequest{})
+	good := updateLoginMsg(next, id.Account, ch.Nonce, id.LoginKey, syncproto.RolePassphrase)
+	call[syncproto.Ack](t, thief, good)
+	// Replayed: on the same connection the challenge is used up; under a new challenge
+	// the signatures answer the old nonce.
+	callErr(t, thief, good, syncproto.CodeChallengeExpired)
+	call[syncproto.Challenge](t, thief, &syncproto.ChallengeRequest{})
+	callErr(t, thief, good, syncproto.CodeAuthFailed)
+	// On another connection of the same session, with its own challenge, too.
+	other := e.resume(s.Token)
+	call[syncproto.Challenge](t, other, &syncproto.ChallengeRequest{})
+	callErr(t, other, good, syncproto.CodeAuthFailed)
+
+	updated := *id
+	updated.LoginKey, updated.KDFParams, updated.Keybag = next.LoginKey, next.KDFParams, next.Keybag
+	loginUnchanged(t, e, &updated)
+	// The old passphrase key is no longer a current key: it proves nothing now.
+	third := servertest.NewIdentity()
+	ch = call[syncproto.Challenge](t, other, &syncproto.ChallengeRequest{})
+	callErr(t, other, updateLoginMsg(third, id.Account, ch.Nonce, id.LoginKey, syncproto.RolePassphrase), syncproto.CodeAuthFailed)
+	loginUnchanged(t, e, &updated)
+
+	// Whoever holds the recovery key may: a reset after recovery.
+	ch = call[syncproto.Challenge](t, other, &syncproto.ChallengeRequest{})
+	call[syncproto.Ack](t, other, updateLoginMsg(third, id.Account, ch.Nonce, id.RecoveryKey, syncproto.RoleRecovery))
+	updated.LoginKey, updated.KDFParams, updated.Keybag = third.LoginKey, third.KDFParams, third.Keybag
+	loginUnchanged(t, e, &updated)
+}
+
+// TestUpdateLoginFailedProofIsRateLimited: a failed proof counts as a failed sign-in, so
+// a stolen token cannot be used to guess at the passphrase key faster than Login can;
+// the limit then refuses even a good update (and uses up its challenge).
+func TestUpdateLoginFailedProofIsRateLimited(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.AuthAttemptsPerMin = 3 })
+	a, id, _ := e.signUp()
+	next := servertest.NewIdentity()
+	wrong := servertest.NewIdentity().LoginKey
+	for range 3 {
+		ch := call[syncproto.Challenge](t, a, &syncproto.ChallengeRequest{})
+		callErr(t, a, updateLoginMsg(next, id.Account, ch.Nonce, wrong, syncproto.RolePassphrase), syncproto.CodeAuthFailed)
+	}
+	ch := call[syncproto.Challenge](t, a, &syncproto.ChallengeRequest{})
+	good := updateLoginMsg(next, id.Account, ch.Nonce, id.LoginKey, syncproto.RolePassphrase)
+	callErr(t, a, good, syncproto.CodeRateLimited)
+	callErr(t, a, good, syncproto.CodeChallengeExpired)
+	// Sign-in is limited too: the failures counted against the account (and the address).
+	if _, err := e.dial().Login(e.ctx, id, syncproto.RolePassphrase); servertest.CodeOf(err) != syncproto.CodeRateLimited {
+		t.Fatalf("Login after 3 failed proofs: %v, want rate_limited", err)
+	}
+	e.clock.Advance(20 * time.Second) // one attempt back
+	ch = call[syncproto.Challenge](t, a, &syncproto.ChallengeRequest{})
+	call[syncproto.Ack](t, a, updateLoginMsg(next, id.Account, ch.Nonce, id.LoginKey, syncproto.RolePassphrase))
+}
+
+// TestUpdateLoginConcurrent: updates that all prove the same current key race; exactly
+// one wins, and the others, checked against the key that replaced it, are refused.
+func TestUpdateLoginConcurrent(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.AuthAttemptsPerMin = 1000; c.AuthFailuresPerHour = 1000 })
+	_, id, s := e.signUp()
+	const n = 8
+	conns := make([]*servertest.Client, n)
+	msgs := make([]*syncproto.UpdateLogin, n)
+	nexts := make([]*servertest.Identity, n)
+	for i := range n {
+		conns[i] = e.resume(s.Token)
+		ch := call[syncproto.Challenge](t, conns[i], &syncproto.ChallengeRequest{})
+		nexts[i] = servertest.NewIdentity()
+		msgs[i] = updateLoginMsg(nexts[i], id.Account, ch.Nonce, id.LoginKey, syncproto.RolePassphrase)
+	}
+	answers := make([]syncproto.Message, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			r, err := conns[i].Call(e.ctx, msgs[i])
+			if err != nil {
+				t.Error(err)
+			}
+			answers[i] = r
+		})
+	}
+	wg.Wait()
+	winner := -1
+	for i, r := range answers {
+		switch r := r.(type) {
+		case *syncproto.Ack:
+			if winner >= 0 {
+				t.Fatalf("updates %d and %d both accepted", winner, i)
+			}
+			winner = i
+		case *syncproto.Error:
+			if r.Code != syncproto.CodeAuthFailed {
+				t.Fatalf("update %d: %s, want auth_failed", i, r.Code)
+			}
+		default:
+			t.Fatalf("update %d: %#v", i, r)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no update accepted")
+	}
+	updated := *id
+	updated.LoginKey, updated.KDFParams, updated.Keybag = nexts[winner].LoginKey, nexts[winner].KDFParams, nexts[winner].Keybag
+	loginUnchanged(t, e, &updated)
 }

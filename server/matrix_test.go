@@ -295,10 +295,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 			is[syncproto.Ack](), errCode(syncproto.CodeNotFound), errCode(syncproto.CodeNotFound), errCode(syncproto.CodeNotFound), unauth, expired}},
 		{"UpdateLogin", func(t *testing.T, w *world, a actor, c *servertest.Client) syncproto.Message {
 			next := servertest.NewIdentity()
-			m := &syncproto.UpdateLogin{LoginKey: servertest.Public(next.LoginKey), KDFParams: next.KDFParams, Keybag: next.Keybag}
+			m := &syncproto.UpdateLogin{LoginKey: servertest.Public(next.LoginKey), KDFParams: next.KDFParams, Keybag: next.Keybag,
+				ProofRole: syncproto.RolePassphrase}
 			if a < revokedDevice {
 				ch := call[syncproto.Challenge](t, c, &syncproto.ChallengeRequest{})
 				m.Signature = servertest.Sign(next.LoginKey, ch.Nonce, w.ids[a].Account, syncproto.RolePassphrase)
+				m.Proof = servertest.Sign(w.ids[a].LoginKey, ch.Nonce, w.ids[a].Account, syncproto.RolePassphrase)
 				w.ids[a].LoginKey = next.LoginKey // later cells sign in with the new key
 			}
 			return m

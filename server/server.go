@@ -107,6 +107,8 @@ type Server struct {
 	addrLimit *limiter // failed sign-ins per client address per minute
 	hourLimit *limiter // failed sign-ins per account per hour
 
+	loginMu sync.Mutex // serialises UpdateLogin: check the current key, then replace it
+
 	hub *hub
 
 	stopSweep    chan struct{}

@@ -562,13 +562,16 @@ func TestUpdateLogin(t *testing.T) {
 	upd := &syncproto.UpdateLogin{
 		LoginKey: servertest.Public(next.LoginKey), KDFParams: next.KDFParams, Keybag: next.Keybag,
 		Signature: servertest.Sign(next.LoginKey, ch.Nonce, id.Account, syncproto.RolePassphrase),
+		ProofRole: syncproto.RolePassphrase,
+		Proof:     servertest.Sign(id.LoginKey, ch.Nonce, id.Account, syncproto.RolePassphrase),
 	}
 	call[syncproto.Ack](t, a, upd)
 	// The challenge was used: the same update again is refused.
 	callErr(t, a, upd, syncproto.CodeChallengeExpired)
-	// Signed by a key other than the new one.
+	// The new key's signature by another key (the proof, by the now current key, is good).
 	ch = call[syncproto.Challenge](t, a, &syncproto.ChallengeRequest{})
 	upd.Signature = servertest.Sign(id.LoginKey, ch.Nonce, id.Account, syncproto.RolePassphrase)
+	upd.Proof = servertest.Sign(next.LoginKey, ch.Nonce, id.Account, syncproto.RolePassphrase)
 	callErr(t, a, upd, syncproto.CodeAuthFailed)
 
 	c := e.dial()

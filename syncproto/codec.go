@@ -1026,6 +1026,8 @@ func (m UpdateLogin) encode(w writer) writer {
 	w.blob("KDFParams", m.KDFParams, MaxKDFParams)
 	w.blob("Keybag", m.Keybag, MaxKeybag)
 	w.raw(m.Signature[:])
+	w.enum("ProofRole", byte(m.ProofRole), byte(RoleRecovery))
+	w.raw(m.Proof[:])
 	return w
 }
 
@@ -1034,6 +1036,8 @@ func (m *UpdateLogin) decode(r reader) reader {
 	m.KDFParams = r.blob("KDFParams", MaxKDFParams)
 	m.Keybag = r.blob("Keybag", MaxKeybag)
 	r.array("Signature", m.Signature[:])
+	m.ProofRole = LoginRole(r.enum("ProofRole", byte(RoleRecovery)))
+	r.array("Proof", m.Proof[:])
 	return r
 }
 

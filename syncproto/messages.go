@@ -7,6 +7,8 @@ import "time"
 // History (append-only):
 //
 //	1  2026-11-23  first version
+//	1  2026-11-23  UpdateLogin carries proof of a current login key (ProofRole, Proof);
+//	               still version 1: nothing had shipped
 const ProtocolVersion = 1
 
 // Subprotocol is the WebSocket subprotocol name a client must offer.
@@ -317,13 +319,19 @@ type Bundle struct {
 }
 
 // UpdateLogin replaces the passphrase login key, KDF parameters and keybag (a passphrase
-// change, or a reset after recovery). The new key signs the connection's current
-// challenge with RolePassphrase.
+// change, or a reset after recovery). Two signatures of the connection's current
+// challenge authorise it: the new key's (LoginMessage with RolePassphrase), proving it is
+// held, and a current login key's (LoginMessage with ProofRole), proving the sender knows
+// the passphrase or the recovery code and not merely a session token: the passphrase key
+// the server holds now (ProofRole RolePassphrase, as a passphrase change does) or the
+// recovery key (RoleRecovery, as a reset after recovery does).
 type UpdateLogin struct {
-	LoginKey  [32]byte
+	LoginKey  [32]byte // the new passphrase login key
 	KDFParams []byte
 	Keybag    []byte
-	Signature [64]byte
+	Signature [64]byte  // by LoginKey, of LoginMessage(nonce, account, RolePassphrase)
+	ProofRole LoginRole // which current login key signed Proof
+	Proof     [64]byte  // by the account's current key of ProofRole, of LoginMessage(nonce, account, ProofRole)
 }
 
 // DigestRequest asks for a digest of everything the account should hold.
