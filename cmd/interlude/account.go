@@ -55,32 +55,39 @@ func cmdSignup(c *cli, args []string) error {
 		})
 }
 
-func kitFlags(c *cli, name string, args []string) (*client.RecoveryKit, error) {
+// openWithKit parses login's and recover's flags, reads the recovery kit and opens the
+// profile (locked). The caller closes the client.
+func (c *cli) openWithKit(name string, args []string) (*client.Client, *client.RecoveryKit, error) {
 	fs := c.flags(name)
 	server := fs.String("server", "", "the server (default: the one in the kit)")
 	kitPath := fs.String("kit", "", "your recovery kit file")
 	if _, err := parse(fs, args); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if *kitPath == "" {
-		return nil, usageErr("give --kit FILE: the recovery kit sign-up wrote")
+		return nil, nil, usageErr("give --kit FILE: the recovery kit sign-up wrote")
 	}
 	kit, err := client.ReadKit(*kitPath)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if *server != "" {
 		kit.Server = *server
 	}
-	return kit, nil
+	cl, err := c.open()
+	if err != nil {
+		return nil, nil, err
+	}
+	return cl, kit, nil
+}
+
+// signedInJSON is what login and recover print with --json.
+func signedInJSON(kit *client.RecoveryKit, st *client.Status) map[string]any {
+	return map[string]any{"account": kit.Account.String(), "device": st.Device.String(), "server": st.Server}
 }
 
 func cmdLogin(c *cli, args []string) error {
-	kit, err := kitFlags(c, "login", args)
-	if err != nil {
-		return err
-	}
-	cl, err := c.open()
+	cl, kit, err := c.openWithKit("login", args)
 	if err != nil {
 		return err
 	}
@@ -93,18 +100,13 @@ func cmdLogin(c *cli, args []string) error {
 		return err
 	}
 	st, _ := cl.Status(c.ctx)
-	return c.out(map[string]any{"account": kit.Account.String(), "device": st.Device.String(), "server": st.Server},
-		func(w io.Writer) {
-			fmt.Fprintf(w, "Signed in to %s as a new device (%s).\nRun `interlude sync` to bring your entries here.\n", kit.Account, st.Device)
-		})
+	return c.out(signedInJSON(kit, st), func(w io.Writer) {
+		fmt.Fprintf(w, "Signed in to %s as a new device (%s).\nRun `interlude sync` to bring your entries here.\n", kit.Account, st.Device)
+	})
 }
 
 func cmdRecover(c *cli, args []string) error {
-	kit, err := kitFlags(c, "recover", args)
-	if err != nil {
-		return err
-	}
-	cl, err := c.open()
+	cl, kit, err := c.openWithKit("recover", args)
 	if err != nil {
 		return err
 	}
@@ -117,11 +119,10 @@ func cmdRecover(c *cli, args []string) error {
 		return err
 	}
 	st, _ := cl.Status(c.ctx)
-	return c.out(map[string]any{"account": kit.Account.String(), "device": st.Device.String(), "server": st.Server},
-		func(w io.Writer) {
-			fmt.Fprintf(w, "Recovered %s and set your new passphrase. The old one no longer signs in anywhere.\n", kit.Account)
-			fmt.Fprintf(w, "Your other devices keep working until their session ends; then sign them out and in again with the new passphrase.\nRun `interlude sync` to bring your entries here.\n")
-		})
+	return c.out(signedInJSON(kit, st), func(w io.Writer) {
+		fmt.Fprintf(w, "Recovered %s and set your new passphrase. The old one no longer signs in anywhere.\n", kit.Account)
+		fmt.Fprintf(w, "Your other devices keep working until their session ends; then sign them out and in again with the new passphrase.\nRun `interlude sync` to bring your entries here.\n")
+	})
 }
 
 type statusJSON struct {

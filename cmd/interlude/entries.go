@@ -45,16 +45,11 @@ func cmdAdd(c *cli, args []string) error {
 	if err := c.promptMissing(specs, values); err != nil {
 		return err
 	}
-	e, err := journal.Build(kind, values)
-	if err != nil {
-		return buildErr(err)
-	}
-	safety := c.safetyCheck(e) // at once, before saving
-	e.Touch(c.now())
-	pt, err := journal.Marshal(e)
+	e, pt, err := c.buildEntry(kind, values)
 	if err != nil {
 		return err
 	}
+	safety := c.safetyCheck(e) // at once, before saving
 	id, err := cl.Add(c.ctx, pt)
 	if err != nil {
 		return err
@@ -68,6 +63,21 @@ func cmdAdd(c *cli, args []string) error {
 	})
 }
 
+// buildEntry builds a journal entry of kind from field values, dated now, and
+// marshals it.
+func (c *cli) buildEntry(kind string, values map[string]string) (*journal.Entry, []byte, error) {
+	e, err := journal.Build(kind, values)
+	if err != nil {
+		return nil, nil, buildErr(err)
+	}
+	e.Touch(c.now())
+	pt, err := journal.Marshal(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, pt, nil
+}
+
 // safetyCheck shows crisis resources at once, offline, when a measure's safety item was
 // answered above "not at all" (journal sets the flag; this device sends nothing).
 func (c *cli) safetyCheck(e *journal.Entry) bool {
@@ -79,33 +89,45 @@ func (c *cli) safetyCheck(e *journal.Entry) bool {
 	return true
 }
 
-// listFlags are list's filters.
-type listFlags struct {
+// entryFilter is list's (and share's) --kind, --since and --until.
+type entryFilter struct {
 	kind, since, until *string
+}
+
+// checkDays refuses a --since or --until that is not a day.
+func (f entryFilter) checkDays() error {
+	for _, d := range []*string{f.since, f.until} {
+		if *d != "" {
+			if _, err := journal.ParseDay(*d); err != nil {
+				return usageErr("%v", err)
+			}
+		}
+	}
+	return nil
+}
+
+// match reports whether an entry passes the filter; --kind names a measure, too.
+func (f entryFilter) match(v *entryView) bool {
+	if *f.kind != "" && v.Kind != *f.kind && !(v.Kind == journal.KindMeasure && measureID(v) == *f.kind) {
+		return false
+	}
+	return (*f.since == "" || v.Day >= *f.since) && (*f.until == "" || v.Day <= *f.until)
 }
 
 func cmdList(c *cli, args []string) error {
 	fs := c.flags("list")
-	lf := listFlags{
+	filter := entryFilter{
 		kind:  fs.String("kind", "", "only entries of this kind"),
 		since: fs.String("since", "", "only entries of this day (YYYY-MM-DD) or later"),
 		until: fs.String("until", "", "only entries of this day (YYYY-MM-DD) or earlier"),
 	}
 	shared := fs.Bool("shared", false, "what you share, and with whom")
 	from := fs.String("from", "", "the entries this contact shares with you (clinicians: a client)")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usageErr("unexpected argument %q", pos[0])
-	}
-	for _, d := range []*string{lf.since, lf.until} {
-		if *d != "" {
-			if _, err := journal.ParseDay(*d); err != nil {
-				return usageErr("%v", err)
-			}
-		}
+	if err := filter.checkDays(); err != nil {
+		return err
 	}
 	cl, err := c.openUnlocked()
 	if err != nil {
@@ -136,13 +158,9 @@ func cmdList(c *cli, args []string) error {
 	for _, e := range entries {
 		v := view(e.ID, e.Revision, e.Synced, e.Conflict, e.Plaintext)
 		v.sharing(e, names)
-		if *lf.kind != "" && v.Kind != *lf.kind && !(v.Kind == journal.KindMeasure && measureID(v) == *lf.kind) {
-			continue
+		if filter.match(v) {
+			views = append(views, v)
 		}
-		if (*lf.since != "" && v.Day < *lf.since) || (*lf.until != "" && v.Day > *lf.until) {
-			continue
-		}
-		views = append(views, v)
 	}
 	sort.SliceStable(views, func(i, j int) bool {
 		if !views[i].created.Equal(views[j].created) {
@@ -167,36 +185,12 @@ func measureID(v *entryView) string {
 	return v.doc.str(v.doc.body, "measure")
 }
 
-func oneID(pos []string) (syncproto.RecordID, error) {
-	if len(pos) != 1 {
-		return syncproto.RecordID{}, usageErr("%v", errNoID)
-	}
-	id, err := syncproto.ParseRecordID(pos[0])
-	if err != nil {
-		return id, usageErr("%v", err)
-	}
-	return id, nil
-}
-
 func cmdShow(c *cli, args []string) error {
-	fs := c.flags("show")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := oneID(pos)
-	if err != nil {
-		return err
-	}
-	cl, err := c.openUnlocked()
+	cl, e, err := c.openEntry(c.flags("show"), args)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	e, err := cl.Get(c.ctx, id)
-	if err != nil {
-		return err
-	}
 	v := view(e.ID, e.Revision, e.Synced, e.Conflict, e.Plaintext)
 	names, err := contactNames(c, cl)
 	if err != nil {
@@ -240,11 +234,7 @@ func showView(w io.Writer, v *entryView) {
 func cmdEdit(c *cli, args []string) error {
 	fs := c.flags("edit")
 	fields := allFieldFlags(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := oneID(pos)
+	id, err := parseID(fs, args)
 	if err != nil {
 		return err
 	}
@@ -252,27 +242,12 @@ func cmdEdit(c *cli, args []string) error {
 	if len(given) == 0 {
 		return usageErr("name the fields to change, e.g. interlude edit %s --note \"...\"", id)
 	}
-	cl, err := c.openUnlocked()
+	cl, e, err := c.openUnlockedEntry(id)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	e, err := cl.Get(c.ctx, id)
-	if err != nil {
-		return err
-	}
-	d, err := splitDoc(e.Plaintext)
-	if err != nil {
-		return err
-	}
-	specs, err := specsFor(d.kindOf())
-	if err != nil {
-		return err
-	}
-	if err := c.fillText(specs, given, false); err != nil {
-		return err
-	}
-	pt, err := applyFields(e.Plaintext, given, time.Now())
+	pt, err := c.editFields(e.Plaintext, given)
 	if err != nil {
 		return err
 	}
@@ -287,17 +262,25 @@ func cmdEdit(c *cli, args []string) error {
 	})
 }
 
+// editFields is edit's (and resolve's merge): the entry document pt with the given
+// fields changed, after reading any text field given as "-" from stdin.
+func (c *cli) editFields(pt []byte, given map[string]string) ([]byte, error) {
+	d, err := splitDoc(pt)
+	if err != nil {
+		return nil, err
+	}
+	specs, err := specsFor(d.kindOf())
+	if err != nil {
+		return nil, err
+	}
+	if err := c.fillText(specs, given, false); err != nil {
+		return nil, err
+	}
+	return applyFields(pt, given, time.Now())
+}
+
 func cmdDelete(c *cli, args []string) error {
-	fs := c.flags("delete")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := oneID(pos)
-	if err != nil {
-		return err
-	}
-	cl, err := c.openUnlocked()
+	cl, id, err := c.openID(c.flags("delete"), args)
 	if err != nil {
 		return err
 	}
@@ -379,11 +362,7 @@ func cmdResolve(c *cli, args []string) error {
 	fs := c.flags("resolve")
 	keep := fs.String("keep", "", "which version to keep: local (this device's) or remote (the other device's)")
 	fields := allFieldFlags(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := oneID(pos)
+	id, err := parseID(fs, args)
 	if err != nil {
 		return err
 	}
@@ -418,18 +397,7 @@ func cmdResolve(c *cli, args []string) error {
 		if kept.Deleted {
 			return usageErr("the %s version is a deletion; there are no fields to merge into", *keep)
 		}
-		d, err := splitDoc(kept.Plaintext)
-		if err != nil {
-			return err
-		}
-		specs, err := specsFor(d.kindOf())
-		if err != nil {
-			return err
-		}
-		if err := c.fillText(specs, given, false); err != nil {
-			return err
-		}
-		if merged, err = applyFields(kept.Plaintext, given, time.Now()); err != nil {
+		if merged, err = c.editFields(kept.Plaintext, given); err != nil {
 			return err
 		}
 		k = client.KeepMerged

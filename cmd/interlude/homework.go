@@ -106,12 +106,8 @@ func cmdAssign(c *cli, args []string) error {
 	prompt := fs.String("prompt", "", "prompt: the question to answer (default: the instructions)")
 	due := fs.String("due", "", "due day, YYYY-MM-DD")
 	repeat := fs.String("repeat", "", "none, daily or weekly")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageErr("unexpected argument %q", pos[0])
 	}
 	if *to == "" {
 		return usageErr("say which client: --to NAME")
@@ -133,24 +129,15 @@ func cmdAssign(c *cli, args []string) error {
 			values["prompt"] = *title
 		}
 	}
-	e, err := journal.Build(journal.KindAssignment, values)
-	if err != nil {
-		return buildErr(err)
-	}
-	e.Touch(c.now())
-	pt, err := journal.Marshal(e)
+	e, pt, err := c.buildEntry(journal.KindAssignment, values)
 	if err != nil {
 		return err
 	}
-	cl, err := c.openUnlocked()
+	cl, ct, err := c.openContact(*to)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	ct, err := contactArg(c, cl, *to)
-	if err != nil {
-		return err
-	}
 	if ct.Role != client.RoleClient {
 		return fmt.Errorf("%s is your clinician: homework goes to your clients (see `interlude clients`)", displayName(*ct))
 	}
@@ -338,12 +325,7 @@ func (c *cli) newResponse(cl *client.Client, aid syncproto.RecordID, a *journal.
 	case journal.KindMeasure:
 		values["measure"] = a.MeasureID
 	}
-	e, err := journal.Build(journal.KindResponse, values)
-	if err != nil {
-		return syncproto.RecordID{}, buildErr(err)
-	}
-	e.Touch(c.now())
-	pt, err := journal.Marshal(e)
+	_, pt, err := c.buildEntry(journal.KindResponse, values)
 	if err != nil {
 		return syncproto.RecordID{}, err
 	}
@@ -446,25 +428,12 @@ func cmdRespond(c *cli, args []string) error {
 }
 
 func cmdSubmit(c *cli, args []string) error {
-	fs := c.flags("submit")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := oneID(pos)
-	if err != nil {
-		return err
-	}
-	cl, err := c.openUnlocked()
+	cl, e, err := c.openEntry(c.flags("submit"), args)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	e, err := cl.Get(c.ctx, id)
-	if err != nil {
-		return err
-	}
-	d := docOf(e)
+	id, d := e.ID, docOf(e)
 	if d != nil && d.Kind == journal.KindAssignment {
 		// The assignment's ID: submit its response in progress.
 		r, err := c.openResponse(cl, id)

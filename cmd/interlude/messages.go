@@ -188,15 +188,11 @@ func cmdMessage(c *cli, args []string) error {
 			return usageErr("--reply-to: %v", err)
 		}
 	}
-	cl, err := c.openUnlocked()
+	cl, ct, err := c.openContact(pos[0])
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	ct, err := contactArg(c, cl, pos[0])
-	if err != nil {
-		return err
-	}
 	av, err := c.theirAvailability(cl, ct)
 	if err != nil {
 		return err
@@ -221,12 +217,7 @@ func cmdMessage(c *cli, args []string) error {
 		}
 		*replyTo = last
 	}
-	e, err := journal.Build(journal.KindMessage, map[string]string{"text": text, "reply-to": *replyTo})
-	if err != nil {
-		return buildErr(err)
-	}
-	e.Touch(c.now())
-	pt, err := journal.Marshal(e)
+	_, pt, err := c.buildEntry(journal.KindMessage, map[string]string{"text": text, "reply-to": *replyTo})
 	if err != nil {
 		return err
 	}
@@ -255,15 +246,11 @@ func cmdMessages(c *cli, args []string) error {
 	if len(pos) != 1 {
 		return usageErr("interlude messages NAME")
 	}
-	cl, err := c.openUnlocked()
+	cl, ct, err := c.openContact(pos[0])
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	ct, err := contactArg(c, cl, pos[0])
-	if err != nil {
-		return err
-	}
 	thread, err := c.thread(cl, ct)
 	if err != nil {
 		return err
@@ -328,12 +315,8 @@ func cmdAvailability(c *cli, args []string) error {
 	note := fs.String("note", "", "anything else clients should know (what to do in a crisis, say)")
 	responseTime := fs.String("response-time", "", `when to expect a reply, e.g. "within 2 working days"`)
 	tz := fs.String("time-zone", "", "your time zone, e.g. America/Toronto")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageErr("unexpected argument %q", pos[0])
 	}
 	cl, err := c.openUnlocked()
 	if err != nil {

@@ -256,10 +256,8 @@ func contactState(ct client.Contact) string {
 
 func cmdClients(c *cli, args []string) error {
 	fs := c.flags("clients")
-	if pos, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usageErr("unexpected argument %q", pos[0])
 	}
 	cl, err := c.openUnlocked()
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -122,7 +123,12 @@ func cmdReminders(c *cli, args []string) error {
 	return usageErr("unknown reminders command %q\n%s", sub, remindersUsage)
 }
 
-func noArgs(pos []string) error {
+// parseReminderFlags parses a reminders command that takes flags only.
+func parseReminderFlags(fs *flag.FlagSet, args []string) error {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
 	if len(pos) > 0 {
 		return usageErr("unexpected argument %q\n%s", pos[0], remindersUsage)
 	}
@@ -150,11 +156,7 @@ func quietOn(q journal.QuietHours) bool { return q.Start != "" && q.Start != q.E
 
 func remindersList(c *cli, args []string) error {
 	fs := c.flags("reminders list")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := parseReminderFlags(fs, args); err != nil {
 		return err
 	}
 	s, err := c.loadReminders()
@@ -193,18 +195,16 @@ func remindersAdd(c *cli, args []string) error {
 	kind := fs.String("kind", "", "what to be reminded of: checkin or homework")
 	at := fs.String("at", "", "time of day, HH:MM (24-hour, local time)")
 	days := fs.String("days", "", "days of the week, like mon,wed,fri or mon-fri (default: every day)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := parseReminderFlags(fs, args); err != nil {
 		return err
 	}
 	r := journal.Reminder{Kind: *kind, Time: *at}
 	if *days != "" {
-		if r.Days, err = journal.ParseWeekdays(*days); err != nil {
+		d, err := journal.ParseWeekdays(*days)
+		if err != nil {
 			return usageErr("--days: %v", err)
 		}
+		r.Days = d
 	}
 	if err := r.Validate(); err != nil {
 		return buildErr(reminderFlagErr(err))
@@ -290,11 +290,7 @@ func remindersQuiet(c *cli, args []string) error {
 	from := fs.String("from", "", "start of quiet hours, HH:MM (local time)")
 	to := fs.String("to", "", "end of quiet hours, HH:MM; before --from means the next morning")
 	off := fs.Bool("off", false, "no quiet hours")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := parseReminderFlags(fs, args); err != nil {
 		return err
 	}
 	var q journal.QuietHours
@@ -376,11 +372,7 @@ func (c *cli) checkReminders() ([]journal.Reminder, error) {
 
 func remindersDue(c *cli, args []string) error {
 	fs := c.flags("reminders due")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := parseReminderFlags(fs, args); err != nil {
 		return err
 	}
 	due, err := c.checkReminders()

@@ -17,6 +17,7 @@ import (
 
 	"interlude/client"
 	"interlude/crypto"
+	"interlude/syncproto"
 )
 
 // Exit statuses.
@@ -206,6 +207,47 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseNoArgs parses a command that takes flags only.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErr("unexpected argument %q", pos[0])
+	}
+	return nil
+}
+
+// parseID parses a command whose one argument is a record ID.
+func parseID(fs *flag.FlagSet, args []string) (syncproto.RecordID, error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return syncproto.RecordID{}, err
+	}
+	if len(pos) != 1 {
+		return syncproto.RecordID{}, usageErr("%v", errNoID)
+	}
+	id, err := syncproto.ParseRecordID(pos[0])
+	if err != nil {
+		return id, usageErr("%v", err)
+	}
+	return id, nil
+}
+
+// parseIDs reads arguments that are all record IDs.
+func parseIDs(pos []string) ([]syncproto.RecordID, error) {
+	var ids []syncproto.RecordID
+	for _, p := range pos {
+		id, err := syncproto.ParseRecordID(p)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
 // homeDir resolves the profile directory.
 func (c *cli) homeDir() (string, error) {
 	if c.home != "" {
@@ -288,6 +330,57 @@ func (c *cli) openUnlocked() (*client.Client, error) {
 		return nil, err
 	}
 	return cl, nil
+}
+
+// openID parses a command whose one argument is a record ID, then opens the profile
+// unlocked. The caller closes the client.
+func (c *cli) openID(fs *flag.FlagSet, args []string) (*client.Client, syncproto.RecordID, error) {
+	id, err := parseID(fs, args)
+	if err != nil {
+		return nil, id, err
+	}
+	cl, err := c.openUnlocked()
+	return cl, id, err
+}
+
+// openEntry parses a command whose one argument is an entry's ID, opens the profile
+// unlocked and gets the entry. The caller closes the client.
+func (c *cli) openEntry(fs *flag.FlagSet, args []string) (*client.Client, *client.Entry, error) {
+	id, err := parseID(fs, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.openUnlockedEntry(id)
+}
+
+// openUnlockedEntry opens the profile unlocked and gets one entry. The caller closes
+// the client.
+func (c *cli) openUnlockedEntry(id syncproto.RecordID) (*client.Client, *client.Entry, error) {
+	cl, err := c.openUnlocked()
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := cl.Get(c.ctx, id)
+	if err != nil {
+		cl.Close()
+		return nil, nil, err
+	}
+	return cl, e, nil
+}
+
+// openContact opens the profile unlocked and finds the contact a command names. The
+// caller closes the client.
+func (c *cli) openContact(name string) (*client.Client, *client.Contact, error) {
+	cl, err := c.openUnlocked()
+	if err != nil {
+		return nil, nil, err
+	}
+	ct, err := contactArg(c, cl, name)
+	if err != nil {
+		cl.Close()
+		return nil, nil, err
+	}
+	return cl, ct, nil
 }
 
 // out writes v as JSON when --json is set, else calls human.

@@ -142,9 +142,11 @@ func cmdShare(c *cli, args []string) error {
 	with := fs.String("with", "", "the contact to share with (see `interlude contacts`)")
 	expires := fs.String("expires", "", "end the share when this day ends (YYYY-MM-DD), or at an RFC 3339 time")
 	scores := fs.Bool("scores-only", false, "check-ins and measures: share only the numbers, never the notes")
-	kind := fs.String("kind", "", "share every entry of this kind (with --since/--until)")
-	since := fs.String("since", "", "with --kind: entries of this day (YYYY-MM-DD) or later")
-	until := fs.String("until", "", "with --kind: entries of this day (YYYY-MM-DD) or earlier")
+	filter := entryFilter{
+		kind:  fs.String("kind", "", "share every entry of this kind (with --since/--until)"),
+		since: fs.String("since", "", "with --kind: entries of this day (YYYY-MM-DD) or later"),
+		until: fs.String("until", "", "with --kind: entries of this day (YYYY-MM-DD) or earlier"),
+	}
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -152,57 +154,40 @@ func cmdShare(c *cli, args []string) error {
 	if *with == "" {
 		return usageErr("say who to share with: --with NAME (see `interlude contacts`)")
 	}
-	batch := *kind != "" || *since != "" || *until != ""
+	batch := *filter.kind != "" || *filter.since != "" || *filter.until != ""
 	switch {
 	case batch && len(pos) > 0:
 		return usageErr("give entry IDs or --kind/--since, not both")
 	case !batch && len(pos) == 0:
 		return usageErr("name the entries to share (IDs from `interlude list`), or choose them with --kind K [--since DAY] [--until DAY]")
-	case batch && *kind == "":
+	case batch && *filter.kind == "":
 		return usageErr("sharing many entries at once needs --kind (e.g. --kind checkin --since 2026-03-01)")
 	}
-	for _, d := range []*string{since, until} {
-		if *d != "" {
-			if _, err := journal.ParseDay(*d); err != nil {
-				return usageErr("%v", err)
-			}
-		}
+	if err := filter.checkDays(); err != nil {
+		return err
 	}
-	var ids []syncproto.RecordID
-	for _, p := range pos {
-		id, err := syncproto.ParseRecordID(p)
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		ids = append(ids, id)
+	ids, err := parseIDs(pos)
+	if err != nil {
+		return err
 	}
 	exp, err := expiryFlag(*expires, c.now())
 	if err != nil {
 		return err
 	}
-	cl, err := c.openUnlocked()
+	cl, ct, err := c.openContact(*with)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	ct, err := contactArg(c, cl, *with)
-	if err != nil {
-		return err
-	}
 	if batch {
 		entries, err := cl.List(c.ctx, client.ListFilter{})
 		if err != nil {
 			return err
 		}
 		for _, e := range entries {
-			v := view(e.ID, e.Revision, e.Synced, e.Conflict, e.Plaintext)
-			if v.Kind != *kind && !(v.Kind == journal.KindMeasure && measureID(v) == *kind) {
-				continue
+			if filter.match(view(e.ID, e.Revision, e.Synced, e.Conflict, e.Plaintext)) {
+				ids = append(ids, e.ID)
 			}
-			if (*since != "" && v.Day < *since) || (*until != "" && v.Day > *until) {
-				continue
-			}
-			ids = append(ids, e.ID)
 		}
 	}
 	type result struct {
@@ -260,23 +245,15 @@ func cmdUnshare(c *cli, args []string) error {
 	if *with == "" || len(pos) == 0 {
 		return usageErr("interlude unshare ID... --with NAME")
 	}
-	var ids []syncproto.RecordID
-	for _, p := range pos {
-		id, err := syncproto.ParseRecordID(p)
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		ids = append(ids, id)
+	ids, err := parseIDs(pos)
+	if err != nil {
+		return err
 	}
-	cl, err := c.openUnlocked()
+	cl, ct, err := c.openContact(*with)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	ct, err := contactArg(c, cl, *with)
-	if err != nil {
-		return err
-	}
 	var was []string
 	for _, id := range ids {
 		had, err := cl.Unshare(c.ctx, id, ct.Account)

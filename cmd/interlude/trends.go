@@ -17,12 +17,8 @@ func cmdTrends(c *cli, args []string) error {
 	since := fs.String("since", "", fmt.Sprintf("first day, YYYY-MM-DD (default: the %d days up to --until)", defaultTrendDays))
 	until := fs.String("until", "", "last day, YYYY-MM-DD (default: today)")
 	svgPath := fs.String("svg", "", "write the chart as an SVG image to this new file (0600) instead of printing it")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageErr("unexpected argument %q", pos[0])
 	}
 	now := c.now()
 	to, err := dayFlag("until", *until, journal.DayOf(now))
