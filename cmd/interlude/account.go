@@ -20,7 +20,7 @@ func cmdSignup(c *cli, args []string) error {
 	fs := c.flags("signup")
 	server := fs.String("server", "", "the Interlude server, e.g. wss://interlude.example")
 	kitPath := fs.String("kit", "", "file to write your recovery kit to (must not exist yet)")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *server == "" || *kitPath == "" {
@@ -61,7 +61,7 @@ func (c *cli) openWithKit(name string, args []string) (*client.Client, *client.R
 	fs := c.flags(name)
 	server := fs.String("server", "", "the server (default: the one in the kit)")
 	kitPath := fs.String("kit", "", "your recovery kit file")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return nil, nil, err
 	}
 	if *kitPath == "" {
@@ -140,7 +140,7 @@ type statusJSON struct {
 
 func cmdStatus(c *cli, args []string) error {
 	fs := c.flags("status")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	cl, err := c.open()
@@ -251,7 +251,7 @@ func cmdDevices(c *cli, args []string) error {
 func cmdPassphrase(c *cli, args []string) error {
 	fs := c.flags("passphrase")
 	newFile := fs.String("new-passphrase-file", "", "read the new passphrase from this file (else $"+envNewPassphrase+", else a prompt)")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	cl, err := c.open()
@@ -281,7 +281,7 @@ func cmdPassphrase(c *cli, args []string) error {
 func cmdSignout(c *cli, args []string) error {
 	fs := c.flags("signout")
 	force := fs.Bool("force", false, "sign out even if changes are not synced yet (they are lost) or the passphrase is unknown")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	cl, err := c.open()

@@ -618,6 +618,12 @@ func TestUsageAndErrors(t *testing.T) {
 	if r := d.run("help"); r.code != 0 || !strings.Contains(r.stdout, "signup") {
 		t.Fatalf("help: %d", r.code)
 	}
+	// A stray argument is a mistake to report, not to ignore (e.g. `sync now`).
+	for _, cmd := range []string{"status", "sync", "conflicts", "export", "passphrase", "signout"} {
+		if r := d.run(cmd, "stray"); r.code != exitUsage || !strings.Contains(r.stderr, `unexpected argument "stray"`) {
+			t.Errorf("%s with a stray argument: exit %d %s", cmd, r.code, r.stderr)
+		}
+	}
 
 	srv := startServer(t)
 	d.ok("signup", "--server", srv.url(), "--kit", filepath.Join(t.TempDir(), "kit.txt"))

@@ -316,7 +316,7 @@ func versionOf(id syncproto.RecordID, v client.Version) versionJSON {
 
 func cmdConflicts(c *cli, args []string) error {
 	fs := c.flags("conflicts")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	cl, err := c.openUnlocked()
@@ -424,7 +424,7 @@ func cmdExport(c *cli, args []string) error {
 	fs := c.flags("export")
 	outPath := fs.String("out", "", "write to this file (0600) instead of stdout")
 	reports := addReportFlags(fs) // --html, --csv (report.go)
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	cl, err := c.openUnlocked()

@@ -118,7 +118,7 @@ func attention(r *client.SyncReport) bool {
 func cmdSync(c *cli, args []string) error {
 	fs := c.flags("sync")
 	watch := fs.Bool("watch", false, "stay connected: apply changes as they happen, until interrupted")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	cl, err := c.openUnlocked()
