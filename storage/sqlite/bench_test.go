@@ -9,6 +9,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -246,4 +247,70 @@ func BenchmarkRawPaging(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkWALPages counts the pages one commit of 64 new 1 KiB records writes to the
+// write-ahead log, through Store.Push and as raw INSERTs, into a database already
+// holding 10,000 such records (automatic checkpoints off, so the log only grows). Each op
+// is one commit. Pages are what a commit costs in I/O: raw INSERTs update the table and
+// its ID index; a Push also the owner's feed and its indexes and records_live.
+func BenchmarkWALPages(b *testing.B) {
+	const warm, batch = 10_000, 64
+	walPages := func(path string) float64 {
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			return 0
+		}
+		return float64(fi.Size()-32) / (4096 + 24) // WAL header, then frames of header + page
+	}
+	b.Run("raw", func(b *testing.B) {
+		path := filepath.Join(b.TempDir(), "raw.db")
+		db, err := sqlx.Open("sqlite", dsn(path, writerParams))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		db.SetMaxOpenConns(1)
+		db.MustExec(rawSchema)
+		owner, hash, key := randomBytes(16), randomBytes(32), randomBytes(72)
+		commit := func(n int) {
+			db.MustExec("BEGIN IMMEDIATE")
+			for i := range n {
+				id := syncproto.NewRecordID(testNow)
+				db.MustExec(`INSERT INTO raw VALUES (?, ?, 1, 0, ?, 0, ?, ?, ?)`, id[:], owner, i, hash, key, envelope(i))
+			}
+			db.MustExec("COMMIT")
+		}
+		for range warm / batch {
+			commit(batch)
+		}
+		db.MustExec("PRAGMA wal_checkpoint(TRUNCATE)")
+		db.MustExec("PRAGMA wal_autocheckpoint = 0")
+		for b.Loop() {
+			commit(batch)
+		}
+		b.ReportMetric(walPages(path)/float64(b.N), "pages/commit")
+	})
+	b.Run("push", func(b *testing.B) {
+		s, ids := benchStore(b, 1)
+		for i := 0; i < warm; i += batch {
+			pushBatch(b, s, ids[0], batch, i)
+		}
+		if err := s.Checkpoint(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		err := s.submit(&job{ctx: context.Background(), raw: true, fn: func(w *writer) error {
+			_, err := w.conn.ExecContext(writeCtx, "PRAGMA wal_autocheckpoint = 0")
+			return err
+		}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		i := 0
+		for b.Loop() {
+			pushBatch(b, s, ids[0], batch, i)
+			i += batch
+		}
+		b.ReportMetric(walPages(s.Path())/float64(b.N), "pages/commit")
+	})
 }
