@@ -219,6 +219,8 @@ func (c *Client) applyOther(ctx context.Context, tx *sqlx.Tx, k *keys, ch syncpr
 	switch err := tx.GetContext(ctx, &ig, `SELECT revision, grant_blob FROM ignored WHERE record = ?`, ch.Record[:]); {
 	case err == nil && ig.Revision == ch.Revision && bytes.Equal(ig.Grant, ch.Grants[0].Blob):
 		return false, nil // decided already
+	case err == nil && ch.Revision < ig.Revision:
+		return false, nil // older than the revision dropped here (an expiry, an ending): no rollback
 	case err != nil && !errors.Is(err, sql.ErrNoRows):
 		return false, err
 	}

@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -533,6 +534,23 @@ func (c *Client) Unshare(ctx context.Context, id syncproto.RecordID, from syncpr
 // pending revisions of the record), queues a revoke, and deletes the copies derived
 // from the record for them. It reports whether anything was shared with them.
 func (c *Client) revokeTx(ctx context.Context, tx *sqlx.Tx, k *keys, id syncproto.RecordID, from syncproto.AccountID) (bool, error) {
+	// Remember every grant blob withdrawn here (current, nested in a pending revision, or
+	// a pending standalone one the server may already hold), so that a server serving
+	// one back cannot make it a current share again (refreshOwnGrants).
+	var blobs [][]byte
+	if err := tx.SelectContext(ctx, &blobs, `SELECT blob FROM grants WHERE record = ? AND recipient = ?
+		UNION SELECT og.blob FROM outbox_grants og JOIN outbox o ON o.id = og.outbox WHERE o.record = ? AND og.recipient = ?
+		UNION SELECT blob FROM share_outbox WHERE record = ? AND recipient = ? AND revoke = 0 AND blob IS NOT NULL`,
+		id[:], from[:], id[:], from[:], id[:], from[:]); err != nil {
+		return false, err
+	}
+	for _, b := range blobs {
+		h := sha256.Sum256(b)
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO revoked_grants (record, recipient, blob_hash) VALUES (?, ?, ?)`,
+			id[:], from[:], h[:]); err != nil {
+			return false, err
+		}
+	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM grants WHERE record = ? AND recipient = ?`, id[:], from[:])
 	if err != nil {
 		return false, err

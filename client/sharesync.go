@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
@@ -244,6 +245,16 @@ func (c *Client) refreshOwnGrants(ctx context.Context, tx *sqlx.Tx, k *keys, ch 
 			continue
 		}
 		if g.Expired(c.opts.Now()) {
+			continue
+		}
+		h := sha256.Sum256(gp.Blob)
+		var revoked int
+		if err := tx.GetContext(ctx, &revoked, `SELECT count(*) FROM revoked_grants WHERE record = ? AND recipient = ? AND blob_hash = ?`,
+			id[:], gp.Recipient[:], h[:]); err != nil {
+			return err
+		}
+		if revoked > 0 {
+			c.log.Warn("the server serves a grant this device revoked; ignored", "record", id, "recipient", gp.Recipient)
 			continue
 		}
 		if err := putGrant(ctx, tx, id, gp.Recipient, g.Revision, unixOrZero(g.Expires), gp.Blob); err != nil {
