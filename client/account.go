@@ -73,7 +73,7 @@ func (c *Client) SignUp(ctx context.Context, server string, passphrase []byte, o
 	account := syncproto.AccountID(id.Account)
 	sk := crypto.NewSecretKey()
 	rc := crypto.NewRecoveryCode()
-	secrets, err := crypto.DeriveFromPassphrase(passphrase, sk, id.Account, params)
+	secrets, err := derivePassphrase(passphrase, sk, id.Account, params)
 	if err != nil {
 		return nil, fmt.Errorf("sign up: %w", err)
 	}
@@ -249,7 +249,7 @@ func (c *Client) Login(ctx context.Context, kit *RecoveryKit, passphrase []byte)
 	if err := params.Check(); err != nil {
 		return fmt.Errorf("log in: refusing the server's key derivation parameters: %w", err)
 	}
-	secrets, err := crypto.DeriveFromPassphrase(passphrase, sk, crypto.AccountID(kit.Account), params)
+	secrets, err := derivePassphrase(passphrase, sk, crypto.AccountID(kit.Account), params)
 	if err != nil {
 		return fmt.Errorf("log in: %w", err)
 	}
@@ -306,7 +306,7 @@ func (c *Client) Recover(ctx context.Context, kit *RecoveryKit, newPassphrase []
 	if err := params.Check(); err != nil {
 		return fmt.Errorf("recover: %w", err)
 	}
-	secrets, err := crypto.DeriveFromPassphrase(newPassphrase, sk, account, params)
+	secrets, err := derivePassphrase(newPassphrase, sk, account, params)
 	if err != nil {
 		return fmt.Errorf("recover: %w", err)
 	}
@@ -395,7 +395,7 @@ func (c *Client) ChangePassphrase(ctx context.Context, old, new []byte) error {
 		return err
 	}
 	account := syncproto.AccountID(p.Account)
-	secrets, err := crypto.DeriveFromPassphrase(new, sk, crypto.AccountID(account), params)
+	secrets, err := derivePassphrase(new, sk, crypto.AccountID(account), params)
 	if err != nil {
 		return fmt.Errorf("change passphrase: %w", err)
 	}

@@ -161,7 +161,7 @@ func unlockProfile(p *profileRow, passphrase []byte) (*keys, error) {
 		return nil, fmt.Errorf("profile's key derivation parameters are damaged: %w", err)
 	}
 	account := crypto.AccountID(p.Account)
-	secrets, err := crypto.DeriveFromPassphrase(passphrase, sk, account, params)
+	secrets, err := derivePassphrase(passphrase, sk, account, params)
 	if err != nil {
 		if errors.Is(err, crypto.ErrMalformed) && len(passphrase) == 0 {
 			return nil, fmt.Errorf("%w: the passphrase is empty", ErrWrongPassphrase)

@@ -867,3 +867,36 @@ func TestForgedDeletionRefused(t *testing.T) {
 		})
 	}
 }
+
+// A passphrase typed as composed characters on one device and decomposed on another (one
+// keyboard sends "é", another "e" + U+0301) opens the same account: the client
+// derives from the NFKC form. Without normalising, the second device is locked out.
+func TestPassphraseIsUnicodeNormalized(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	composed := "caf\u00e9 au lait, s'il vous pla\u00eet"
+	decomposed := "cafe\u0301 au lait, s'il vous plai\u0302t"
+	if composed == decomposed {
+		t.Fatal("test strings must differ in bytes")
+	}
+	a := newClient(t, Options{})
+	kit, err := a.SignUp(ctx, s.url, []byte(composed), SignUpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := mustAdd(t, a, "mine")
+	mustSync(t, a)
+	b := login(t, kit, decomposed)
+	mustSync(t, b)
+	if text(t, b, id) != "mine" {
+		t.Fatal("the second device cannot read the entry")
+	}
+	c2, err := Open(a.Dir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if err := c2.Unlock([]byte(decomposed)); err != nil {
+		t.Fatalf("unlocking with the decomposed spelling: %v", err)
+	}
+}
