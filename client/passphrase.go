@@ -14,7 +14,9 @@ import (
 // journal on a new device by their keyboard. NFKC also folds compatibility forms (full-
 // width letters, ligatures), as RFC 8265's OpaqueString profile does for passwords.
 func derivePassphrase(passphrase []byte, sk crypto.SecretKey, account crypto.AccountID, p crypto.KDFParams) (*crypto.AccountSecrets, error) {
-	normalized := norm.NFKC.Bytes(passphrase)
+	// Append into a fresh buffer: norm.NFKC.Bytes returns its input itself when it is
+	// already normal, and clearing that would wipe the caller's passphrase.
+	normalized := norm.NFKC.Append(nil, passphrase...)
 	defer clear(normalized)
 	return crypto.DeriveFromPassphrase(normalized, sk, account, p)
 }
