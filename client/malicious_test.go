@@ -14,9 +14,17 @@ import (
 // server can replay anything it ever held).
 func bumpFeed(t *testing.T, s *testServer, account syncproto.AccountID, id syncproto.RecordID) {
 	t.Helper()
-	if _, err := s.db().Exec(`UPDATE changes SET seq = (SELECT max(seq) + 1 FROM changes) WHERE record = ? AND account = ?`,
-		id[:], account[:]); err != nil {
-		t.Fatal(err)
+	// The account's feed is its own records (records.owner_seq) and its entries as a
+	// recipient (changes), numbered by one counter: move the record past both.
+	const next = `max(coalesce((SELECT max(owner_seq) FROM records WHERE owner = ?2), 0),
+		coalesce((SELECT max(seq) FROM changes WHERE account = ?2), 0)) + 1`
+	for _, q := range []string{
+		`UPDATE records SET owner_seq = ` + next + ` WHERE id = ?1 AND owner = ?2`,
+		`UPDATE changes SET seq = ` + next + ` WHERE record = ?1 AND account = ?2`,
+	} {
+		if _, err := s.db().Exec(q, id[:], account[:]); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -253,7 +253,7 @@ func BenchmarkRawPaging(b *testing.B) {
 // write-ahead log, through Store.Push and as raw INSERTs, into a database already
 // holding 10,000 such records (automatic checkpoints off, so the log only grows). Each op
 // is one commit. Pages are what a commit costs in I/O: raw INSERTs update the table and
-// its ID index; a Push also the owner's feed and its indexes and records_live.
+// its ID index; a Push also records_feed, the owner's feed.
 func BenchmarkWALPages(b *testing.B) {
 	const warm, batch = 10_000, 64
 	walPages := func(path string) float64 {

@@ -1,12 +1,14 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,39 +32,50 @@ import (
 // them (the CASE expressions), so bytes an account may not see never leave SQLite.
 
 // feedQuery is one page of an account's feed: ?1 account, ?2 after, ?3 limit, ?4 now.
+// The feed has two parts numbered by the account's one counter: its own records
+// (records_feed, at owner_seq) and its entries as a recipient (changes_feed). Both come
+// in seq order from their index, and SQLite merges them.
 const feedQuery = `
+SELECT owner_seq, id, owner, revision, deleted,
+       NULL, NULL, NULL,
+       envelope,
+       owner_key
+FROM records
+WHERE owner = ?1 AND owner_seq > ?2
+UNION ALL
 SELECT c.seq, c.record, r.owner, r.revision, r.deleted,
        g.revision, g.expires, g.blob,
-       CASE WHEN r.owner = c.account OR g.record IS NOT NULL OR r.deleted = 1 THEN r.envelope END,
-       CASE WHEN r.owner = c.account THEN r.owner_key END
+       CASE WHEN g.record IS NOT NULL OR r.deleted = 1 THEN r.envelope END,
+       NULL
 FROM changes c
 JOIN records r ON r.id = c.record
 LEFT JOIN grants g ON g.record = c.record AND g.recipient = c.account AND (g.expires = 0 OR g.expires > ?4)
 WHERE c.account = ?1 AND c.seq > ?2
-ORDER BY c.seq
+ORDER BY 1
 LIMIT ?3`
 
-// feedGrantsQuery is every live grant of the records in the feed range (?2, ?3]: ?1
-// account, ?4 now. The caller keeps those of the records the account owns (it knows which
-// they are from feedQuery), so this reads no record rows.
+// feedGrantsQuery is every live grant of the account's own records in its feed range
+// (?2, ?3]: ?1 account, ?4 now. Its ORDER BY follows records_feed to the rowid, which
+// makes each record's place distinct, so the grants come in (seq, recipient) order with
+// no sort.
 const feedGrantsQuery = `
 SELECT g.record, g.recipient, g.revision, g.expires, g.blob
-FROM changes c
-JOIN grants g ON g.record = c.record
-WHERE c.account = ?1 AND c.seq > ?2 AND c.seq <= ?3 AND (g.expires = 0 OR g.expires > ?4)
-ORDER BY c.seq, g.recipient`
+FROM records r
+JOIN grants g ON g.record = r.id
+WHERE r.owner = ?1 AND r.owner_seq > ?2 AND r.owner_seq <= ?3 AND (g.expires = 0 OR g.expires > ?4)
+ORDER BY r.owner_seq, r.deleted, r.rowid, g.recipient`
 
-// digestQuery lists the live records visible to ?1 at ?2 in record ID order. The account's
-// own records are those of its feed that it owns (every record is in its owner's feed).
+// digestQuery lists the live records visible to ?1 at ?2: its own (records_feed, in seq
+// order) and those granted to it. Digest sorts them by record ID.
 const digestQuery = `
-SELECT c.record, r.revision FROM changes c JOIN records r ON r.id = c.record
-WHERE c.account = ?1 AND r.owner = ?1 AND r.deleted = 0
+SELECT id, revision FROM records
+WHERE owner = ?1 AND deleted = 0
 UNION ALL
 SELECT g.record, r.revision FROM grants g JOIN records r ON r.id = g.record
-WHERE g.recipient = ?1 AND (g.expires = 0 OR g.expires > ?2) AND r.deleted = 0
-ORDER BY 1`
+WHERE g.recipient = ?1 AND (g.expires = 0 OR g.expires > ?2) AND r.deleted = 0`
 
-const cursorQuery = `SELECT coalesce(max(seq), 0) FROM changes WHERE account = ?`
+// cursorQuery is the account's feed position (the writer loads its counter the same way).
+const cursorQuery = feedHighQuery
 
 // readStmts are the reader pool's prepared statements.
 type readStmts struct {
@@ -288,7 +301,7 @@ SELECT r.id, r.owner, r.revision, r.deleted,
        g.revision, g.expires, g.blob,
        CASE WHEN r.owner = ?1 OR g.record IS NOT NULL OR r.deleted = 1 THEN r.envelope END,
        CASE WHEN r.owner = ?1 THEN r.owner_key END,
-       c.seq
+       CASE WHEN r.owner = ?1 THEN r.owner_seq ELSE c.seq END
 FROM records r
 LEFT JOIN grants g ON g.record = r.id AND g.recipient = ?1 AND (g.expires = 0 OR g.expires > ?2)
 LEFT JOIN changes c ON c.account = ?1 AND c.record = r.id
@@ -359,19 +372,31 @@ func (s *Store) Digest(ctx context.Context, account syncproto.AccountID, now tim
 			return err
 		}
 		defer rows.Close()
-		h := sha256.New()
-		var buf [16 + 8]byte
+		var items [][16 + 8]byte
 		for rows.Next() {
-			var rev uint64
+			var (
+				buf [16 + 8]byte
+				rev uint64
+			)
 			if err := rows.Scan(fixed(buf[:16]), &rev); err != nil {
 				return err
 			}
 			binary.BigEndian.PutUint64(buf[16:], rev)
-			h.Write(buf[:])
-			d.Count++
+			items = append(items, buf)
 		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		// Record IDs are distinct (an account never holds a grant to its own record), so
+		// sorting the whole item orders by ID.
+		slices.SortFunc(items, func(a, b [16 + 8]byte) int { return bytes.Compare(a[:], b[:]) })
+		h := sha256.New()
+		for i := range items {
+			h.Write(items[i][:])
+		}
+		d.Count = uint64(len(items))
 		h.Sum(d.Hash[:0])
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		return syncproto.Digest{}, fmt.Errorf("digest of %s: %w", account, err)

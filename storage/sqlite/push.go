@@ -112,24 +112,39 @@ func (b *pusher) lookup(id syncproto.RecordID) (current, bool, error) {
 	return c, err == nil, err
 }
 
-// feed appends a change of record to account's feed, replacing the account's previous
-// change of that record, and returns its seq.
+// feed appends a change of record to a recipient's feed (account is not the record's
+// owner), replacing the account's previous change of that record, and returns its seq.
 func (b *pusher) feed(account syncproto.AccountID, record syncproto.RecordID) (uint64, error) {
-	return b.feedAt(b.w.nextSeq(), account, record)
-}
-
-func (b *pusher) feedAt(seq int64, account syncproto.AccountID, record syncproto.RecordID) (uint64, error) {
-	if _, err := b.w.exec(`INSERT OR REPLACE INTO changes (seq, account, record) VALUES (?, ?, ?)`, seq, account[:], record[:]); err != nil {
+	seq, err := b.w.nextSeq(account)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := b.w.exec(`INSERT INTO changes (account, record, seq) VALUES (?, ?, ?)
+		ON CONFLICT (account, record) DO UPDATE SET seq = excluded.seq`, account[:], record[:], seq); err != nil {
 		return 0, err
 	}
 	b.fed[account] = uint64(seq)
 	return uint64(seq), nil
 }
 
+// feedOwner appends a change of record (its grants changed) to its owner's feed: the
+// record moves to the owner's next seq.
+func (b *pusher) feedOwner(owner syncproto.AccountID, record syncproto.RecordID) (uint64, error) {
+	seq, err := b.w.nextSeq(owner)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := b.w.exec(`UPDATE records SET owner_seq = ? WHERE id = ?`, seq, record[:]); err != nil {
+		return 0, err
+	}
+	b.fed[owner] = uint64(seq)
+	return uint64(seq), nil
+}
+
 // ownerSeq is the record's position in the owner's feed (for answers that write nothing).
 func (b *pusher) ownerSeq(record syncproto.RecordID) (uint64, error) {
 	var seq uint64
-	err := b.w.get(`SELECT seq FROM changes WHERE account = ? AND record = ?`, []any{b.owner[:], record[:]}, &seq)
+	err := b.w.get(`SELECT owner_seq FROM records WHERE id = ?`, []any{record[:]}, &seq)
 	return seq, err
 }
 
@@ -264,17 +279,21 @@ func (b *pusher) record(rp syncproto.RecordPush) (syncproto.ItemResult, error) {
 // case it writes nothing and reports false.
 func (b *pusher) create(rp syncproto.RecordPush, hash [32]byte) (syncproto.ItemResult, bool, error) {
 	id := rp.Record
-	seq := b.w.nextSeq()
-	n, err := b.w.execN(`INSERT INTO records (id, owner, revision, deleted, seq, received_hour, envelope_hash, owner_key, envelope)
-		VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-		id[:], b.owner[:], rp.Revision, seq, b.hour, hash[:], nonNil(rp.OwnerKey), rp.Envelope)
+	last, err := b.w.lastSeq(b.owner)
+	if err != nil {
+		return syncproto.ItemResult{}, false, err
+	}
+	seq := last + 1 // issued only if the record is new
+	n, err := b.w.execN(`INSERT INTO records (id, owner, revision, deleted, seq, owner_seq, received_hour, envelope_hash, owner_key, envelope)
+		VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		id[:], b.owner[:], rp.Revision, seq, seq, b.hour, hash[:], nonNil(rp.OwnerKey), rp.Envelope)
 	if err != nil || n == 0 {
-		b.w.seq-- // not used
 		return syncproto.ItemResult{}, false, err
 	}
-	if _, err := b.feedAt(seq, b.owner, id); err != nil {
+	if _, err := b.w.nextSeq(b.owner); err != nil {
 		return syncproto.ItemResult{}, false, err
 	}
+	b.fed[b.owner] = uint64(seq)
 	b.w.addLive(b.owner, 1)
 	if err := b.insertGrants(rp.Grants); err != nil {
 		return syncproto.ItemResult{}, false, err
@@ -288,20 +307,21 @@ func (b *pusher) update(rp syncproto.RecordPush, hash [32]byte) (syncproto.ItemR
 	if err != nil {
 		return syncproto.ItemResult{}, err
 	}
-	seq := b.w.nextSeq()
+	seq, err := b.w.nextSeq(b.owner)
+	if err != nil {
+		return syncproto.ItemResult{}, err
+	}
 	// A deletion keeps the author's signed statement in place of the envelope (so every
 	// device and former grantee can check it before dropping a copy) and no owner key.
 	envelope, ownerKey := rp.Envelope, nonNil(rp.OwnerKey)
 	if rp.Delete {
 		ownerKey = nil
 	}
-	if _, err := b.w.exec(`UPDATE records SET revision = ?, deleted = ?, seq = ?, received_hour = ?, envelope_hash = ?, owner_key = ?, envelope = ?
-		WHERE id = ?`, rp.Revision, rp.Delete, seq, b.hour, hash[:], ownerKey, envelope, id[:]); err != nil {
+	if _, err := b.w.exec(`UPDATE records SET revision = ?, deleted = ?, seq = ?, owner_seq = ?, received_hour = ?, envelope_hash = ?, owner_key = ?, envelope = ?
+		WHERE id = ?`, rp.Revision, rp.Delete, seq, seq, b.hour, hash[:], ownerKey, envelope, id[:]); err != nil {
 		return syncproto.ItemResult{}, err
 	}
-	if _, err := b.feedAt(seq, b.owner, id); err != nil {
-		return syncproto.ItemResult{}, err
-	}
+	b.fed[b.owner] = uint64(seq)
 	if rp.Delete {
 		b.w.addLive(b.owner, -1)
 	}
@@ -398,7 +418,7 @@ func (b *pusher) grant(g syncproto.GrantPush) (syncproto.ItemResult, error) {
 		id[:], g.Recipient[:], g.Revision, unixOrZero(g.Expires), g.Blob); err != nil {
 		return syncproto.ItemResult{}, err
 	}
-	if accepted.Seq, err = b.feed(b.owner, id); err != nil {
+	if accepted.Seq, err = b.feedOwner(b.owner, id); err != nil {
 		return syncproto.ItemResult{}, err
 	}
 	_, err = b.feed(g.Recipient, id)
@@ -426,7 +446,7 @@ func (b *pusher) revoke(rv syncproto.Revoke) (syncproto.ItemResult, error) {
 		accepted.Seq, err = b.ownerSeq(id)
 		return accepted, err
 	}
-	if accepted.Seq, err = b.feed(b.owner, id); err != nil {
+	if accepted.Seq, err = b.feedOwner(b.owner, id); err != nil {
 		return syncproto.ItemResult{}, err
 	}
 	_, err = b.feed(rv.Recipient, id)
@@ -471,7 +491,7 @@ func (s *Store) ExpireGrants(ctx context.Context, now time.Time) (map[syncproto.
 				return err
 			}
 			if i+1 == len(xs) || xs[i+1].record != x.record { // the owner once per record
-				if _, err := b.feed(x.owner, x.record); err != nil {
+				if _, err := b.feedOwner(x.owner, x.record); err != nil {
 					return err
 				}
 			}

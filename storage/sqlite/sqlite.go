@@ -27,12 +27,12 @@
 // back alone, commits once (one fsync for the whole group), and only then answers the
 // callers. Under load many callers share one fsync; alone, a caller waits for one commit.
 //
-// The writer goroutine also issues feed sequence numbers and counts each account's live
-// records (the quota) in memory: it is the only writer, so neither needs a read or a
-// write of a shared row per push. The count is not stored; the first push of an account
-// after Open counts its records in an index (about 16 ms for 100,000 records). One
-// server process may write a database at a time; a second would not corrupt it, but its
-// pushes would fail on seq clashes and the quota would drift.
+// The writer goroutine also issues feed sequence numbers (one counter per account) and
+// counts each account's live records (the quota) in memory: it is the only writer, so
+// neither needs a read or a write of a shared row per push. Neither is stored; the first
+// push of an account after Open counts its records and finds its feed position in
+// indexes. One server process may write a database at a time; a second would not corrupt
+// it, but feeds would get duplicate seqs and the quota would drift.
 //
 // # Read-only mode
 //
@@ -192,7 +192,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.wdb.Close()
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
 	}
-	s.w = &writer{conn: conn, stmts: make(map[string]*sqlx.Stmt), live: make(map[syncproto.AccountID]int64)}
+	s.w = &writer{conn: conn, stmts: make(map[string]*sqlx.Stmt), live: make(map[syncproto.AccountID]int64), seqs: make(map[syncproto.AccountID]int64)}
 	version, applied, err := migrate(ctx, s.w)
 	if err != nil {
 		s.w.close()

@@ -321,11 +321,12 @@ func TestQueryPlans(t *testing.T) {
 		}
 		rows.Close()
 		plan := strings.Join(details, "; ")
-		if strings.Contains(plan, "SCAN") || strings.Contains(plan, "TEMP B-TREE") {
+		scans := strings.ReplaceAll(plan, "SCAN CONSTANT ROW", "") // a SELECT without FROM
+		if strings.Contains(scans, "SCAN") || strings.Contains(plan, "TEMP B-TREE") {
 			t.Errorf("%s: plan scans or sorts: %s", name, plan)
 		}
-		if name == "live count" && !strings.Contains(plan, "COVERING INDEX records_live") {
-			t.Errorf("live count does not use records_live alone: %s", plan)
+		if name == "live count" && !strings.Contains(plan, "COVERING INDEX records_feed") {
+			t.Errorf("live count does not use records_feed alone: %s", plan)
 		}
 	}
 }
@@ -450,7 +451,7 @@ func TestGroupIsolation(t *testing.T) {
 					VALUES (?, 0, x'00', x'00', x'00', x'', x'', x'', x'')`, doomed[:]); err != nil {
 					return err
 				}
-				w.nextSeq() // a seq issued in a rolled-back job is issued again
+				w.nextSeq(owner) // a seq issued in a rolled-back job is issued again
 				return errDoomed
 			})
 		}},

@@ -27,7 +27,6 @@ type job struct {
 type writer struct {
 	conn  *sqlx.Conn
 	stmts map[string]*sqlx.Stmt // prepared once per query text
-	seq   int64                 // the highest feed seq issued, within the open transaction
 
 	// live counts the live records of each account that has pushed since Open, as of
 	// the open transaction (the quota). The writer is the only one to change records, so
@@ -35,6 +34,13 @@ type writer struct {
 	// undo lists the changes the running job made, to restore if it is rolled back.
 	live map[syncproto.AccountID]int64
 	undo []liveUndo
+
+	// seqs holds the highest feed seq issued to each account that has been fed since
+	// Open, as of the open transaction. Every account has its own counter; it is loaded
+	// once (the maximum over the account's records.owner_seq and changes.seq) and kept
+	// here, like live. seqUndo lists the running job's changes.
+	seqs    map[syncproto.AccountID]int64
+	seqUndo []liveUndo
 }
 
 type liveUndo struct {
@@ -103,15 +109,10 @@ func (w *writer) query(q string, args ...any) (*sql.Rows, error) {
 	return st.QueryContext(writeCtx, args...)
 }
 
-// begin opens a write transaction and loads the feed's high-water mark, so that seqs are
-// issued in order even if another process wrote since (it should not: one server per file).
+// begin opens a write transaction.
 func (w *writer) begin() error {
 	if _, err := w.conn.ExecContext(writeCtx, "BEGIN IMMEDIATE"); err != nil {
 		return fmt.Errorf("begin: %w", err)
-	}
-	if err := w.get("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)", nil, &w.seq); err != nil {
-		w.conn.ExecContext(writeCtx, "ROLLBACK")
-		return fmt.Errorf("begin: read feed position: %w", err)
 	}
 	return nil
 }
@@ -154,11 +155,42 @@ func (w *writer) rollBackLive() {
 	w.undo = w.undo[:0]
 }
 
-// nextSeq issues the next feed seq. The changes row inserted with it moves AUTOINCREMENT's
-// high-water mark in sqlite_sequence, within the same transaction.
-func (w *writer) nextSeq() int64 {
-	w.seq++
-	return w.seq
+// feedHighQuery is an account's feed position: the highest seq of its own records
+// (records_feed) and of its entries as a recipient (changes_feed), one seek each.
+const feedHighQuery = `SELECT max(
+	coalesce((SELECT max(owner_seq) FROM records WHERE owner = ?1), 0),
+	coalesce((SELECT max(seq) FROM changes WHERE account = ?1), 0))`
+
+// lastSeq returns the highest feed seq issued to account, loading it on first use.
+func (w *writer) lastSeq(account syncproto.AccountID) (int64, error) {
+	if n, ok := w.seqs[account]; ok {
+		return n, nil
+	}
+	var n int64
+	if err := w.get(feedHighQuery, []any{account[:]}, &n); err != nil {
+		return 0, fmt.Errorf("feed position: %w", err)
+	}
+	w.seqs[account] = n
+	return n, nil
+}
+
+// nextSeq issues account's next feed seq.
+func (w *writer) nextSeq(account syncproto.AccountID) (int64, error) {
+	n, err := w.lastSeq(account)
+	if err != nil {
+		return 0, err
+	}
+	w.seqUndo = append(w.seqUndo, liveUndo{account, n})
+	w.seqs[account] = n + 1
+	return n + 1, nil
+}
+
+// rollBackSeqs restores the counters the failed job moved.
+func (w *writer) rollBackSeqs() {
+	for i := len(w.seqUndo) - 1; i >= 0; i-- {
+		w.seqs[w.seqUndo[i].account] = w.seqUndo[i].n
+	}
+	w.seqUndo = w.seqUndo[:0]
 }
 
 func (w *writer) close() error {
@@ -281,14 +313,13 @@ func (s *Store) commit(group []*job) {
 		if broken != nil {
 			break
 		}
-		seq := w.seq
-		w.undo = w.undo[:0]
+		w.undo, w.seqUndo = w.undo[:0], w.seqUndo[:0]
 		if _, err := w.exec("SAVEPOINT job"); err != nil {
 			broken = fmt.Errorf("savepoint: %w", err)
 			break
 		}
 		if errs[i] = j.fn(w); errs[i] != nil {
-			w.seq = seq
+			w.rollBackSeqs()
 			w.rollBackLive()
 			if _, err := w.exec("ROLLBACK TO job"); err != nil {
 				broken = fmt.Errorf("roll back a failed write (%v): %w", errs[i], err)
@@ -311,6 +342,7 @@ func (s *Store) commit(group []*job) {
 	} else {
 		w.conn.ExecContext(writeCtx, "ROLLBACK") // fails harmlessly if SQLite already rolled back
 		clear(w.live)                            // counts are reloaded from what committed
+		clear(w.seqs)                            // and so are feed positions
 		s.log.Error("write transaction failed; none of its writes was acknowledged", "jobs", len(todo), "err", broken)
 		for i := range errs {
 			if errs[i] == nil {

@@ -77,6 +77,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Grant/Expiry", testGrantExpiry},
 		{"Changes/Paging", testChangesPaging},
 		{"Changes/LatestOnce", testChangesLatestOnce},
+		{"Changes/PerAccountSeq", testChangesPerAccountSeq},
 		{"Records/Visibility", testRecordsVisibility},
 		{"Digest", testDigest},
 		{"Concurrency", testConcurrency},
@@ -1244,6 +1245,59 @@ func testChangesLatestOnce(t *testing.T, s storage.Store) {
 	}
 }
 
+// testChangesPerAccountSeq checks that each account's feed is numbered on its own: other
+// accounts' pushes never move an account's cursor nor leave gaps in its seqs, so a client
+// learns nothing of the server's other activity from them.
+func testChangesPerAccountSeq(t *testing.T, s storage.Store) {
+	a, b := newAccount(t, s), newAccount(t, s)
+	first := pushRecords(t, s, a, live(newRecordID(), 0)).Results[0].Seq
+	if got := cursor(t, s, a); got != first {
+		t.Fatalf("cursor of a after its push: %d, want %d", got, first)
+	}
+	for range 3 { // b's own work, in several commits
+		pushRecords(t, s, b, live(newRecordID(), 0), live(newRecordID(), 0))
+	}
+	if got := cursor(t, s, a); got != first {
+		t.Errorf("b's pushes moved a's cursor from %d to %d", first, got)
+	}
+	if d, err := s.Digest(t.Context(), a, Now); err != nil || d.Cursor != first {
+		t.Errorf("digest of a: cursor %d, %v; want %d", d.Cursor, err, first)
+	}
+	second := pushRecords(t, s, a, live(newRecordID(), 0)).Results[0].Seq
+	if second != first+1 {
+		t.Errorf("a's next seq is %d after %d: its feed has a gap", second, first)
+	}
+	// A grant from b is the next entry of a's feed; b's own feed moves on its own.
+	bCursor := cursor(t, s, b)
+	shared := newRecordID()
+	out := pushRecords(t, s, b, live(shared, 0, a))
+	if got := out.Fed[a]; got != second+1 {
+		t.Errorf("a grant to a fed a at %d, want %d", got, second+1)
+	}
+	if got := out.Results[0].Seq; got != bCursor+1 {
+		t.Errorf("b's record at seq %d, want %d (b's own next)", got, bCursor+1)
+	}
+	third := pushRecords(t, s, a, live(newRecordID(), 0)).Results[0].Seq
+	if third != second+2 {
+		t.Errorf("a's next seq is %d after the grant at %d", third, second+1)
+	}
+	items := feed(t, s, a, 0, Now)
+	if len(items) != 4 {
+		t.Fatalf("feed of a has %d items, want 4", len(items))
+	}
+	for i, c := range items {
+		if c.Seq != first+uint64(i) {
+			t.Errorf("feed of a, item %d: seq %d, want %d (dense)", i, c.Seq, first+uint64(i))
+		}
+	}
+	if items[2].Record != shared || items[2].State != syncproto.StateLive {
+		t.Errorf("feed of a, item 2: %+v, want the shared record", items[2])
+	}
+	if got := cursor(t, s, a); got != third {
+		t.Errorf("cursor of a: %d, want %d", got, third)
+	}
+}
+
 // ---- Records ----
 
 func testRecordsVisibility(t *testing.T, s storage.Store) {
@@ -1398,13 +1452,17 @@ func testConcurrency(t *testing.T, s storage.Store) {
 	for err := range errs {
 		t.Fatalf("concurrent Push: %v", err)
 	}
-	seqs := make(map[uint64]bool)
+	type feedSeq struct {
+		account syncproto.AccountID
+		seq     uint64
+	}
+	seqs := make(map[feedSeq]bool) // seqs are per account
 	contestedWins := 0
 	for _, a := range acks {
-		if seqs[a.seq] {
-			t.Errorf("seq %d acknowledged twice", a.seq)
+		if seqs[feedSeq{a.owner, a.seq}] {
+			t.Errorf("seq %d acknowledged twice in the feed of %s", a.seq, a.owner)
 		}
-		seqs[a.seq] = true
+		seqs[feedSeq{a.owner, a.seq}] = true
 		if a.id == contested {
 			contestedWins++
 			continue

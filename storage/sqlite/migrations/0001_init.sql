@@ -16,15 +16,23 @@
 --   client-time  unix seconds chosen and signed by the client (grant expiry; 0 = never)
 --
 -- Besides these tables the database holds schema_migrations(version seq, applied_day
--- coarse-time), created by the migration runner, and SQLite's own sqlite_sequence, which
--- AUTOINCREMENT uses to remember the highest feed seq ever issued.
+-- coarse-time), created by the migration runner.
+--
+-- Feeds: every account has its own feed, numbered by its own counter (1, 2, 3, ...), so
+-- the seqs an account sees say nothing of other accounts' activity. An owner's feed is
+-- served from records itself (owner_seq, indexed by records_feed); changes holds only the
+-- entries of recipients (grantees, and former grantees who must see StateGone or
+-- StateDeleted). The two share the account's counter, so they interleave without collision.
+-- The writer keeps each counter in memory, loaded as the maximum of both; no row is ever
+-- deleted from either and a change only moves a row to a higher seq, so that maximum never
+-- falls and a restart never issues a seq twice.
 --
 -- Tables are STRICT, so a value of the wrong type (text where a blob belongs) is refused.
 -- Small tables are WITHOUT ROWID, so no hidden rowid records their insertion order. The
 -- tables holding envelopes and grant blobs (records, grants) keep a rowid: SQLite stores
 -- rows larger than about 1/20 of a page far better in rowid tables (a 1 KiB envelope would
 -- spill to an overflow page in a WITHOUT ROWID table), and their insertion order is no
--- finer than the feed seq they carry anyway. changes needs its rowid: it is the seq.
+-- finer than the feed seq they carry anyway.
 
 -- One row per account: public keys and blobs the client sealed.
 CREATE TABLE accounts (
@@ -74,18 +82,19 @@ CREATE TABLE records (
     owner         BLOB    NOT NULL REFERENCES accounts (id), -- random-id
     revision      INTEGER NOT NULL,                          -- seq
     deleted       INTEGER NOT NULL DEFAULT 0,                -- flag
-    seq           INTEGER NOT NULL,                          -- seq: owner's feed seq of this revision
+    seq           INTEGER NOT NULL,                          -- seq: owner's feed seq of this revision (replay answers)
+    owner_seq     INTEGER NOT NULL,                          -- seq: the record's position in its owner's feed (latest change)
     received_hour INTEGER NOT NULL,                          -- coarse-time (hour)
     envelope_hash BLOB    NOT NULL,                          -- hash: of the pushed envelope and owner key
     owner_key     BLOB,                                      -- wrapped-key: entry key under the owner's vault key
     envelope      BLOB                                       -- opaque-blob: signed, encrypted entry
 ) STRICT;
 
--- The writer counts an account's live records (the quota) once after each start, here.
--- Its entries are (owner, rowid) and rowids only grow, so a new record is appended to
--- its owner's range: about one page per owner per commit, where an index on (owner, id)
--- would cost a write at a random place for every record.
-CREATE INDEX records_live ON records (owner) WHERE deleted = 0;
+-- The owner's feed, in its owner's seq order. owner_seq only grows within an owner, so a
+-- change is appended to its owner's range: about one page per owner per commit. deleted
+-- makes it covering for the writer's count of an account's live records (the quota, once
+-- after each start), and the writer's next seq is the maximum of the range.
+CREATE INDEX records_feed ON records (owner, owner_seq, deleted);
 
 -- A record's current grants; every grant names the record's current revision.
 CREATE TABLE grants (
@@ -101,17 +110,16 @@ CREATE TABLE grants (
 CREATE INDEX grants_recipient ON grants (recipient, record);
 CREATE INDEX grants_expires ON grants (expires) WHERE expires > 0;
 
--- The change feed: one row per (account, record), the latest change only. A new change
--- deletes the old row and inserts one at a new seq, so a pull returns each record's
--- latest state once. AUTOINCREMENT guarantees a seq is never issued twice, even when the
--- row holding the highest seq is replaced. Every record has a row in its owner's feed,
--- so UNIQUE (account, record) also lists an account's own records in ID order (Digest).
+-- Recipients' feed entries: one row per (account, record), the latest change only, at the
+-- account's own seq. A new change moves the row to the account's next seq, so a pull returns
+-- each record's latest state once. An account's own records are not here (records_feed).
 CREATE TABLE changes (
-    seq     INTEGER PRIMARY KEY AUTOINCREMENT,        -- seq
     account BLOB    NOT NULL REFERENCES accounts (id), -- random-id
     record  BLOB    NOT NULL REFERENCES records (id),  -- random-id
-    UNIQUE (account, record)
-) STRICT;
+    seq     INTEGER NOT NULL,                          -- seq: the account's feed seq
+    PRIMARY KEY (account, record)
+) STRICT, WITHOUT ROWID;
 
--- Changes pages through one account's feed in seq order; covering, so a page reads no table rows.
-CREATE INDEX changes_feed ON changes (account, seq, record);
+-- Changes pages through one account's entries in seq order; covering (the primary key's
+-- columns are in every index of a WITHOUT ROWID table).
+CREATE INDEX changes_feed ON changes (account, seq);
