@@ -308,3 +308,28 @@ func selfSigned(t *testing.T, dir string) (string, string, *x509.CertPool) {
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
 }
+
+// A second server on the same data directory refuses to start, with a message saying
+// what to do, and leaves the first serving; once the first stops, the directory is free.
+func TestSecondServerOnSameDataRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	args := []string{"--listen", "127.0.0.1:0", "--data", dir}
+	first := start(t, args, nil)
+	// Bounded: a second server that wrongly starts would otherwise serve until killed.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var stderr bytes.Buffer
+	err := run(ctx, args, func(string) string { return "" }, io.Discard, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "another interlude-server is using the data directory") {
+		t.Fatalf("second server on the same data: %v", err)
+	}
+	if resp, err := http.Get("http://" + first.addr + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the first server stopped serving: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+	if err := first.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	start(t, args, nil) // the lock went with the first server
+}
