@@ -140,20 +140,24 @@ func (s *Store) Changes(ctx context.Context, account syncproto.AccountID, after 
 			return err
 		}
 		defer rows.Close()
-		items := make([]syncproto.Change, 0, min(limit+1, 64))
+		items := make([]syncproto.Change, 0, min(limit+1, maxPreallocItems))
 		owned := false // a live record of the account's own is in the page: fetch its grants
+		var (
+			blobs                   arena
+			envelope, ownerKey, gBl sql.RawBytes
+		)
 		for rows.Next() {
 			var (
 				c                  syncproto.Change
 				deleted            bool
 				gRevision, gExpiry sql.NullInt64
-				gBlob              []byte
 			)
 			if err := rows.Scan(&c.Seq, fixed(c.Record[:]), fixed(c.Owner[:]), &c.Revision, &deleted,
-				&gRevision, &gExpiry, &gBlob, &c.Envelope, &c.OwnerKey); err != nil {
+				&gRevision, &gExpiry, &gBl, &envelope, &ownerKey); err != nil {
 				return err
 			}
-			visible(account, &c, deleted, gRevision, gExpiry, gBlob, true)
+			c.Envelope, c.OwnerKey = blobs.copy(envelope), blobs.copy(ownerKey)
+			visible(account, &c, deleted, gRevision, gExpiry, blobs.copy(gBl), true)
 			owned = owned || (c.Owner == account && c.State == syncproto.StateLive)
 			items = append(items, c)
 		}
@@ -177,6 +181,33 @@ func (s *Store) Changes(ctx context.Context, account syncproto.AccountID, after 
 		return syncproto.Changes{}, fmt.Errorf("changes of %s: %w", account, err)
 	}
 	return page, nil
+}
+
+// maxPreallocItems bounds the items slice Changes allocates before it knows how many
+// rows the page has (the server's page size is far smaller).
+const maxPreallocItems = 1024
+
+// arena hands out copies of a page's byte fields (envelopes, owner keys, grant blobs)
+// carved from a few large allocations: a page of 500 items then costs a handful of
+// allocations instead of two or three per item, and the rows' bytes are copied once, from
+// the driver's buffer (scanned as sql.RawBytes, valid only until the next row) into the
+// arena. Every copy is capped at its length, so appending to one never overwrites the
+// next. The items of a page therefore share memory: a caller that keeps one field keeps
+// its chunk alive (at most arenaChunk bytes, or the field's own size if larger).
+type arena struct{ buf []byte }
+
+const arenaChunk = 128 << 10
+
+func (a *arena) copy(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	if len(b) > cap(a.buf)-len(a.buf) {
+		a.buf = make([]byte, 0, max(arenaChunk, len(b)))
+	}
+	n := len(a.buf)
+	a.buf = append(a.buf, b...)
+	return a.buf[n:len(a.buf):len(a.buf)]
 }
 
 // visible applies the visibility rule to a row: c holds the record's stored state, the

@@ -29,3 +29,26 @@ func TestConformance(t *testing.T) {
 		return openTest(t, Options{MaxRecords: maxRecords})
 	})
 }
+
+// TestArenaCopies checks that the arena's copies are independent of their source and of
+// each other: appending to one never overwrites the next, and nil stays nil.
+func TestArenaCopies(t *testing.T) {
+	var a arena
+	src := []byte("first")
+	one, two := a.copy(src), a.copy([]byte("second"))
+	src[0] = 'X'
+	if string(one) != "first" || string(two) != "second" {
+		t.Fatalf("copies %q %q changed with their source", one, two)
+	}
+	one = append(one, "!!!!!!"...)
+	if string(two) != "second" {
+		t.Fatalf("appending to one copy overwrote the next: %q", two)
+	}
+	if a.copy(nil) != nil {
+		t.Fatal("a nil field came back non-nil")
+	}
+	big := a.copy(make([]byte, 3*arenaChunk))
+	if len(big) != 3*arenaChunk {
+		t.Fatalf("a field larger than a chunk came back %d bytes", len(big))
+	}
+}
