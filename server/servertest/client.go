@@ -10,6 +10,7 @@
 package servertest
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -96,12 +97,18 @@ func Dial(ctx context.Context, url string, opts *DialOptions) (*Client, *http.Re
 
 func (c *Client) readLoop() {
 	defer close(c.done)
+	var buf bytes.Buffer // one buffer for every frame: Decode copies what it keeps
 	for {
-		mt, data, err := c.ws.ReadMessage()
+		mt, r, err := c.ws.NextReader()
+		if err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
+		}
 		if err != nil {
 			c.err = err
 			return
 		}
+		data := buf.Bytes()
 		at := time.Now()
 		if mt != websocket.BinaryMessage {
 			continue
