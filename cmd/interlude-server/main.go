@@ -26,6 +26,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -192,6 +194,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	gc := getenv("GOGC") // the runtime has applied it already
+	if gc == "" {
+		debug.SetGCPercent(server.GCPercent)
+		gc = strconv.Itoa(server.GCPercent)
+	}
 
 	if err := os.MkdirAll(cfg.data, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
@@ -248,7 +255,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log.Info("effective config", "component", "main",
 		"listen", cfg.listen, "data", cfg.data, "database", dbPath, "tls", cfg.tlsCert != "",
 		"log_level", cfg.logLevel, "log_format", cfg.logFormat, "allowed_origins", strings.Join(cfg.origins, ","),
-		"idle_timeout", cfg.idleTimeout, "session_lifetime", cfg.sessionLifetime, "shutdown_timeout", cfg.shutdownTimeout)
+		"idle_timeout", cfg.idleTimeout, "session_lifetime", cfg.sessionLifetime, "shutdown_timeout", cfg.shutdownTimeout,
+		"gogc", gc)
 
 	hs := &http.Server{
 		Handler:           srv.Handler(),

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"interlude/server"
 	"interlude/server/servertest"
 	"interlude/syncproto"
 )
@@ -162,7 +164,11 @@ func TestRunServesAndRestarts(t *testing.T) {
 		t.Fatalf("close code %d, want 1001", code)
 	}
 	logs := s.stderr.String()
-	for _, want := range []string{`"msg":"effective config"`, `"msg":"listening"`, `"msg":"stopped"`} {
+	// With GOGC unset the server runs the collector at server.GCPercent.
+	if got := debug.SetGCPercent(100); got != server.GCPercent {
+		t.Errorf("GC percent %d with GOGC unset, want %d", got, server.GCPercent)
+	}
+	for _, want := range []string{`"msg":"effective config"`, `"gogc":"400"`, `"msg":"listening"`, `"msg":"stopped"`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %s", want)
 		}
