@@ -57,6 +57,8 @@ type conn struct {
 	challenge challenge
 	then      func() // runs after the current reply is queued (notifications, closing revoked devices)
 	endErr    error  // why reading stopped; read by the writer after readDone
+
+	ahead aheadSlot // the next catch-up page, read ahead (readahead.go)
 }
 
 // challenge is the connection's current login challenge.
@@ -421,6 +423,7 @@ func (c *conn) finish() {
 // session's last activity and releases the writer.
 func (c *conn) teardown() {
 	c.s.hub.remove(c)
+	c.dropAhead()
 	if a := c.auth.Load(); a != nil {
 		a.mu.Lock()
 		last, stored := a.lastSeen, a.stored

@@ -46,6 +46,13 @@
 // durable transaction, and the answer lists every item in request order. Only then are
 // the subscribed connections of every account whose feed grew notified.
 //
+// # Pull
+//
+// Pages come from storage.Store.Changes. When a page ends with More, the connection's
+// reader reads the next page as soon as the answer is queued, and answers the next Pull
+// from it only if a fresh read would return the same page (readahead.go says how that is
+// checked, and how memory is bounded).
+//
 // # What the server logs
 //
 // Event names, sizes, counts and durations; account and device IDs at debug level only.

@@ -260,15 +260,20 @@ func merge(p *syncproto.Push, refused map[int]syncproto.ErrorCode, stored []sync
 	return out
 }
 
-// pull answers one page of the account's feed; larger requests are capped.
+// pull answers one page of the account's feed; larger requests are capped. When more
+// follow, the next page is read ahead once this one is queued (readahead.go).
 func (c *conn) pull(ctx context.Context, a *authState, p *syncproto.Pull) (syncproto.Message, error) {
 	limit := int(p.Limit)
 	if limit <= 0 || limit > c.s.limits.MaxPullPage {
 		limit = c.s.limits.MaxPullPage
 	}
-	ch, err := c.s.store.Changes(ctx, a.account, p.Cursor, limit, c.s.now())
-	if err != nil {
-		return nil, err
+	now := c.s.now()
+	ch, ok := c.aheadFor(a.account, p.Cursor, limit, now)
+	if !ok {
+		var err error
+		if ch, err = c.s.store.Changes(ctx, a.account, p.Cursor, limit, now); err != nil {
+			return nil, err
+		}
 	}
 	// End the page early if the frame would pass MaxFrame. Items are in Seq order and
 	// each record appears once, so the last item kept is a cursor the next page can
@@ -280,6 +285,10 @@ func (c *conn) pull(ctx context.Context, a *authState, p *syncproto.Pull) (syncp
 			ch.Items, ch.Cursor, ch.More = ch.Items[:i], ch.Items[i-1].Seq, true
 			break
 		}
+	}
+	if ch.More {
+		account, after := a.account, ch.Cursor
+		c.then = func() { c.readAhead(account, after, limit) }
 	}
 	return &ch, nil
 }

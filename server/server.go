@@ -119,7 +119,8 @@ type Server struct {
 
 	loginMu sync.Mutex // serialises UpdateLogin: check the current key, then replace it
 
-	hub *hub
+	hub       *hub
+	readAhead *readAheadState
 
 	stopSweep    chan struct{}
 	sweepDone    chan struct{}
@@ -188,6 +189,7 @@ func New(cfg Config) (*Server, error) {
 		addrLimit: newLimiter(cfg.AuthAttemptsPerMin, time.Minute),
 		hourLimit: newLimiter(cfg.AuthFailuresPerHour, time.Hour),
 		hub:       newHub(),
+		readAhead: newReadAheadState(),
 		stopSweep: make(chan struct{}),
 		sweepDone: make(chan struct{}),
 	}

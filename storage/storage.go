@@ -159,7 +159,10 @@ type Store interface {
 	Records(ctx context.Context, account syncproto.AccountID, ids []syncproto.RecordID, now time.Time) ([]syncproto.Change, error)
 	// Digest summarises the live records visible to the account.
 	Digest(ctx context.Context, account syncproto.AccountID, now time.Time) (syncproto.Digest, error)
-	// Cursor returns the account's current feed position.
+	// Cursor returns the account's current feed position: the Seq of the newest change in
+	// its feed. Since every change to what an account may see appends to its feed, the
+	// position advances with every such change (the server relies on this to tell
+	// whether a page it read ahead is still current).
 	Cursor(ctx context.Context, account syncproto.AccountID) (uint64, error)
 	// ExpireGrants deletes grants whose expiry is at or before now, appends StateGone to
 	// each recipient's feed (and the change to the owner's, whose grant list shrank), and
