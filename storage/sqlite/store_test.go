@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -306,10 +307,11 @@ func TestSchemaClasses(t *testing.T) {
 
 func TestQueryPlans(t *testing.T) {
 	s := openTest(t, Options{})
-	for name, q := range map[string]string{"feed": feedQuery, "feedGrants": feedGrantsQuery, "digest": digestQuery,
-		"cursor": cursorQuery, "live count": liveCountQuery} {
+	for name, q := range map[string]string{"own feed": ownFeedQuery, "recipient feed": recipientFeedQuery,
+		"feedGrants": feedGrantsQuery, "digest": digestQuery, "cursor": cursorQuery, "live count": liveCountQuery} {
 		var details []string
-		rows, err := s.readers.Query("EXPLAIN QUERY PLAN "+q, 1, 2, 3, 4)
+		args := []any{1, 2, 3, 4}[:queryParams(q)]
+		rows, err := s.readers.Query("EXPLAIN QUERY PLAN "+q, args...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -329,6 +331,26 @@ func TestQueryPlans(t *testing.T) {
 			t.Errorf("live count does not use records_feed alone: %s", plan)
 		}
 	}
+}
+
+// queryParams is the number of parameters q takes: its highest ?N, or its count of bare ?.
+func queryParams(q string) int {
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] != '?' {
+			continue
+		}
+		j := i + 1
+		for j < len(q) && q[j] >= '0' && q[j] <= '9' {
+			j++
+		}
+		if j == i+1 {
+			n++ // a bare ?
+		} else if k, _ := strconv.Atoi(q[i+1 : j]); k > n {
+			n = k
+		}
+	}
+	return n
 }
 
 func TestReadOnly(t *testing.T) {

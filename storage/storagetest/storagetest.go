@@ -78,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Changes/Paging", testChangesPaging},
 		{"Changes/LatestOnce", testChangesLatestOnce},
 		{"Changes/PerAccountSeq", testChangesPerAccountSeq},
+		{"Changes/Interleaved", testChangesInterleaved},
 		{"Records/Visibility", testRecordsVisibility},
 		{"Digest", testDigest},
 		{"Concurrency", testConcurrency},
@@ -1218,6 +1219,55 @@ func testChangesPaging(t *testing.T, s storage.Store) {
 	items = feed(t, s, a, after, Now)
 	if len(items) != 1 || items[0].Record != v2.Record {
 		t.Errorf("feed after the last page: %d items, want the updated record", len(items))
+	}
+}
+
+// testChangesInterleaved pages through a feed whose entries alternate between the
+// account's own records and records shared with it, at every page size from 1 up: each
+// page is the next slice of the whole feed, in seq order, whatever the page boundaries.
+func testChangesInterleaved(t *testing.T, s storage.Store) {
+	a, b := newAccount(t, s), newAccount(t, s)
+	const pairs = 8
+	var wantIDs []syncproto.RecordID
+	for range pairs {
+		own, shared := live(newRecordID(), 0), live(newRecordID(), 0, a)
+		pushRecords(t, s, a, own)
+		pushRecords(t, s, b, shared)
+		wantIDs = append(wantIDs, own.Record, shared.Record)
+	}
+	whole, err := s.Changes(t.Context(), a, 0, 1000, Now)
+	if err != nil || whole.More || len(whole.Items) != 2*pairs {
+		t.Fatalf("whole feed: %d items, more %v, %v; want %d", len(whole.Items), whole.More, err, 2*pairs)
+	}
+	for i, c := range whole.Items {
+		if c.Record != wantIDs[i] || c.State != syncproto.StateLive {
+			t.Fatalf("item %d: %v %v, want %v live (own and shared records in push order)", i, c.Record, c.State, wantIDs[i])
+		}
+	}
+	for limit := 1; limit <= 2*pairs+1; limit++ {
+		var got []syncproto.Change
+		after := uint64(0)
+		for page := 0; ; page++ {
+			if page > 2*pairs {
+				t.Fatalf("limit %d: paging never ends", limit)
+			}
+			p, err := s.Changes(t.Context(), a, after, limit, Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rest := len(whole.Items) - len(got)
+			if wantN := min(limit, rest); len(p.Items) != wantN || p.More != (rest > limit) {
+				t.Fatalf("limit %d, page %d: %d items, more %v; want %d, %v", limit, page, len(p.Items), p.More, wantN, rest > limit)
+			}
+			got = append(got, p.Items...)
+			if !p.More {
+				break
+			}
+			after = p.Cursor
+		}
+		for i := range whole.Items {
+			wantChange(t, fmt.Sprintf("limit %d, item %d", limit, i), got[i], whole.Items[i])
+		}
 	}
 }
 
