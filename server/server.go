@@ -36,11 +36,13 @@ type Limits struct {
 // with unless the GOGC environment variable is set. A server's live heap is small (about
 // 13 KiB per idle connection), while every Changes page it answers allocates about
 // 1.3 MB that is garbage as soon as the page is written: at Go's default of 100 the
-// collector and the scavenger run every few pages and took about 40 % of the server's
-// CPU during a catch-up (docs/performance.md). At 400 the heap may grow to five times
-// what is live before a collection. To bound memory, set GOMEMLIMIT as well: the
-// collector runs more often as the heap nears it, whatever GOGC says.
-const GCPercent = 400
+// collector and the scavenger run every few pages and took about a third of the
+// server's CPU during a catch-up. At 200 the heap may grow to three times what is live
+// before a collection, which removed most of that cost; 400 saved a little more CPU for
+// noticeably more memory (docs/performance.md has the figures). To bound memory, set
+// GOMEMLIMIT as well: the collector runs more often as the heap nears it, whatever
+// GOGC says.
+const GCPercent = 200
 
 // DefaultMaxEnvelope is the default cap on one envelope: the largest envelope a client can
 // seal (a 1 MiB plaintext, padded), far below a frame. It is never more than the codec's

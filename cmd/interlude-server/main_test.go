@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -168,7 +169,7 @@ func TestRunServesAndRestarts(t *testing.T) {
 	if got := debug.SetGCPercent(100); got != server.GCPercent {
 		t.Errorf("GC percent %d with GOGC unset, want %d", got, server.GCPercent)
 	}
-	for _, want := range []string{`"msg":"effective config"`, `"gogc":"400"`, `"msg":"listening"`, `"msg":"stopped"`} {
+	for _, want := range []string{`"msg":"effective config"`, `"gogc":"` + strconv.Itoa(server.GCPercent) + `"`, `"msg":"listening"`, `"msg":"stopped"`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %s", want)
 		}
