@@ -7,7 +7,8 @@
 //	interlude-server [flags]
 //
 // Every flag has an environment twin (INTERLUDE_LISTEN, INTERLUDE_DATA, …); a flag
-// given on the command line wins. SIGINT or SIGTERM closes every WebSocket with a close
+// given on the command line wins. The garbage collector runs at GOGC=server.GCPercent
+// unless GOGC is set; GOMEMLIMIT bounds memory. SIGINT or SIGTERM closes every WebSocket with a close
 // frame, then the database.
 package main
 
@@ -97,6 +98,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fset.Usage = func() {
 		fmt.Fprintf(stderr, "usage: interlude-server [flags]\n\nRuns the Interlude sync server. Every flag has an environment twin,\ne.g. --listen is INTERLUDE_LISTEN; a flag on the command line wins.\n\nflags:\n")
 		fset.PrintDefaults()
+		fmt.Fprintf(stderr, "\nmemory: the garbage collector runs at GOGC=%d unless GOGC is set; set GOMEMLIMIT\n"+
+			"(e.g. GOMEMLIMIT=1GiB) to bound the server's memory.\n", server.GCPercent)
 	}
 	if err := fset.Parse(args); err != nil {
 		return nil, err
