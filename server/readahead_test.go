@@ -9,16 +9,18 @@ import (
 	"interlude/syncproto"
 )
 
-// sharedRecords pushes n new records from owner, each shared with recipient (expiring at
-// expires, or never if zero), and returns them in push order.
-func sharedRecords(t *testing.T, owner *servertest.Client, recipient syncproto.AccountID, n int, expires time.Time) []syncproto.RecordPush {
+// pushNew pushes n new records from owner, each shared with every recipient (expiring
+// at expires, or never if zero), and returns them in push order.
+func pushNew(t *testing.T, owner *servertest.Client, n int, expires time.Time, recipients ...syncproto.AccountID) []syncproto.RecordPush {
 	t.Helper()
 	recs := make([]syncproto.RecordPush, n)
 	for i := range recs {
 		recs[i] = record()
-		g := grant(recs[i], recipient)
-		g.Expires = expires
-		recs[i].Grants = []syncproto.GrantPush{g}
+		for _, to := range recipients {
+			g := grant(recs[i], to)
+			g.Expires = expires
+			recs[i].Grants = append(recs[i].Grants, g)
+		}
 	}
 	for _, r := range push(t, owner, &syncproto.Push{Records: recs}) {
 		if r.Status != syncproto.StatusAccepted {
@@ -45,11 +47,7 @@ func waitStored(t *testing.T, e *env, n int64) {
 func TestPullReadsAhead(t *testing.T) {
 	e := newEnv(t)
 	owner, _, sess := e.signUp()
-	recs := make([]syncproto.RecordPush, 25)
-	for i := range recs {
-		recs[i] = record()
-	}
-	push(t, owner, &syncproto.Push{Records: recs})
+	pushNew(t, owner, 25, time.Time{})
 
 	var cursor uint64
 	pages := 0
@@ -94,7 +92,7 @@ func TestReadAheadNotServedAfterRevoke(t *testing.T) {
 	e := newEnv(t)
 	owner, _, _ := e.signUp()
 	recipient, _, rsess := e.signUp()
-	recs := sharedRecords(t, owner, rsess.Account, 20, time.Time{})
+	recs := pushNew(t, owner, 20, time.Time{}, rsess.Account)
 	revoked := recs[15].Record
 
 	first := call[syncproto.Changes](t, recipient, &syncproto.Pull{Limit: 10})
@@ -137,7 +135,7 @@ func TestReadAheadNotServedAfterExpiry(t *testing.T) {
 	e := newEnv(t)
 	owner, _, _ := e.signUp()
 	recipient, _, rsess := e.signUp()
-	sharedRecords(t, owner, rsess.Account, 20, testStart.Add(time.Minute))
+	pushNew(t, owner, 20, testStart.Add(time.Minute), rsess.Account)
 
 	first := call[syncproto.Changes](t, recipient, &syncproto.Pull{Limit: 10})
 	waitStored(t, e, 1)
@@ -159,11 +157,7 @@ func TestReadAheadNotServedAfterExpiry(t *testing.T) {
 func TestReadAheadBounded(t *testing.T) {
 	e := newEnv(t)
 	owner, id, _ := e.signUp()
-	recs := make([]syncproto.RecordPush, 15)
-	for i := range recs {
-		recs[i] = record()
-	}
-	push(t, owner, &syncproto.Push{Records: recs})
+	recs := pushNew(t, owner, 15, time.Time{})
 
 	// A connection that stops after the first page holds a slot until it ends.
 	other, _ := e.login(id)
