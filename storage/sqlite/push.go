@@ -328,7 +328,14 @@ func (b *pusher) update(rp syncproto.RecordPush, hash [32]byte) (syncproto.ItemR
 	if err := b.insertGrants(rp.Grants); err != nil {
 		return syncproto.ItemResult{}, err
 	}
-	// Recipients that lost their grant see StateGone (or StateDeleted) in their feed.
+	// Recipients that lost their grant see StateGone in their feed. A deletion reaches
+	// every account whose feed lists the record, former grantees included: each sees
+	// StateDeleted, with the statement, at a new position.
+	if rp.Delete {
+		if lost, err = b.listedBy(id); err != nil {
+			return syncproto.ItemResult{}, err
+		}
+	}
 	for _, r := range lost {
 		kept := false
 		for _, g := range rp.Grants {
@@ -355,6 +362,28 @@ func (b *pusher) insertGrants(gs []syncproto.GrantPush) error {
 		}
 	}
 	return nil
+}
+
+// listedByQuery lists the accounts whose feeds list a record as recipients
+// (changes_record).
+const listedByQuery = `SELECT account FROM changes WHERE record = ?`
+
+// listedBy returns the accounts whose feeds list a record as recipients.
+func (b *pusher) listedBy(id syncproto.RecordID) ([]syncproto.AccountID, error) {
+	rows, err := b.w.query(listedByQuery, id[:])
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var accounts []syncproto.AccountID
+	for rows.Next() {
+		var a syncproto.AccountID
+		if err := rows.Scan(fixed(a[:])); err != nil {
+			return nil, err
+		}
+		accounts = append(accounts, a)
+	}
+	return accounts, rows.Err()
 }
 
 // deleteGrants deletes every grant of a record and returns their recipients.

@@ -308,7 +308,8 @@ func TestSchemaClasses(t *testing.T) {
 func TestQueryPlans(t *testing.T) {
 	s := openTest(t, Options{})
 	for name, q := range map[string]string{"own feed": ownFeedQuery, "recipient feed": recipientFeedQuery,
-		"feedGrants": feedGrantsQuery, "digest": digestQuery, "cursor": cursorQuery, "live count": liveCountQuery} {
+		"feedGrants": feedGrantsQuery, "digest": digestQuery, "cursor": cursorQuery, "live count": liveCountQuery,
+		"listed by": listedByQuery} {
 		var details []string
 		args := []any{1, 2, 3, 4}[:queryParams(q)]
 		rows, err := s.readers.Query("EXPLAIN QUERY PLAN "+q, args...)

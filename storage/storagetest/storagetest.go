@@ -1279,6 +1279,7 @@ func testChangesLatestOnce(t *testing.T, s storage.Store) {
 		pushRecords(t, s, a, live(id, rev, b))
 	}
 	push(t, s, a, syncproto.Push{Revokes: []syncproto.Revoke{{Record: id, Recipient: b}}})
+	revoked := cursor(t, s, b)
 	pushRecords(t, s, a, deletion(id, 5))
 	for _, acct := range []syncproto.AccountID{a, b} {
 		items := feed(t, s, acct, 0, Now)
@@ -1287,11 +1288,17 @@ func testChangesLatestOnce(t *testing.T, s storage.Store) {
 		}
 	}
 	wantChange(t, "owner", feed(t, s, a, 0, Now)[0], deletedView(a, id, 6))
-	// b lost its grant before the deletion, then the record was deleted: it may see either
-	// StateGone or StateDeleted (with the deletion statement), but never the envelope.
-	if c := feed(t, s, b, 0, Now)[0]; c.State == syncproto.StateLive || c.Grants != nil ||
-		(c.Envelope != nil && !bytes.Equal(c.Envelope, deletionStatement(id, 6))) {
-		t.Errorf("former grantee sees %+v", c)
+	// b lost its grant before the deletion, then the record was deleted: the deletion is
+	// a change to what b may see, so it moves to b's next position (b's cursor advances,
+	// and a device of b's that had pulled past the revocation learns of it) as
+	// StateDeleted with the deletion statement, never the envelope.
+	if got := cursor(t, s, b); got <= revoked {
+		t.Errorf("former grantee's cursor %d did not advance past %d with the deletion", got, revoked)
+	}
+	after := feed(t, s, b, revoked, Now)
+	if len(after) != 1 || after[0].Record != id || after[0].State != syncproto.StateDeleted ||
+		after[0].Grants != nil || !bytes.Equal(after[0].Envelope, deletionStatement(id, 6)) {
+		t.Errorf("former grantee's feed after the revocation: %+v; want the deletion", after)
 	}
 }
 
