@@ -31,6 +31,10 @@ import (
 // Otherwise the page is dropped and read afresh. Memory is bounded server-wide: at most
 // maxReadAhead pages are held at once (a connection that cannot take a slot simply does
 // not read ahead), and a page nobody asks for within readAheadTTL is dropped.
+//
+// The read runs on the connection's reader goroutine, so a frame that arrives meanwhile
+// (a Push, a Ping) waits for it: one page read, a few milliseconds for 500 records. Other
+// connections are not delayed.
 const (
 	maxReadAhead = 16
 	readAheadTTL = 5 * time.Second
@@ -86,10 +90,26 @@ func (c *conn) dropAhead() {
 	}
 }
 
+// expireAhead discards p when its time is up, if it is still the connection's page (a
+// timer that fires late must not drop the page read after it).
+func (c *conn) expireAhead(p *aheadPage) {
+	c.ahead.mu.Lock()
+	mine := c.ahead.page == p
+	if mine {
+		c.ahead.page = nil
+	}
+	c.ahead.mu.Unlock()
+	if mine {
+		<-c.s.readAhead.slots
+		c.s.readAhead.dropped.Add(1)
+	}
+}
+
 // readAhead reads the page after cursor after and holds it for the next Pull. It runs on
 // the reader goroutine after the previous page's answer is queued. Errors are not
 // reported: the request, if it comes, reads the page again and reports its own.
 func (c *conn) readAhead(account syncproto.AccountID, after uint64, limit int) {
+	c.dropAhead() // pull has taken it already; never hold two
 	if c.closing.Load() {
 		return
 	}
@@ -105,14 +125,14 @@ func (c *conn) readAhead(account syncproto.AccountID, after uint64, limit int) {
 	if err == nil {
 		page, err = c.s.store.Changes(ctx, account, after, limit, c.s.now())
 	}
-	if err != nil {
+	if err != nil || c.closing.Load() { // a close queued meanwhile: nobody will ask
 		<-c.s.readAhead.slots
 		return
 	}
 	p := &aheadPage{account: account, after: after, limit: limit, feedAt: feedAt, page: page}
 	c.ahead.mu.Lock()
 	c.ahead.page = p
-	p.timer = time.AfterFunc(readAheadTTL, c.dropAhead)
+	p.timer = time.AfterFunc(readAheadTTL, func() { c.expireAhead(p) })
 	c.ahead.mu.Unlock()
 	c.s.readAhead.stored.Add(1)
 }

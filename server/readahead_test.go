@@ -129,6 +129,35 @@ func TestReadAheadNotServedAfterRevoke(t *testing.T) {
 	}
 }
 
+// TestReadAheadNotServedAfterDeletion: deleting a record a former grantee's feed lists is
+// a change to what it may see (StateGone becomes StateDeleted, with the statement), so a
+// page read ahead before the deletion is not served.
+func TestReadAheadNotServedAfterDeletion(t *testing.T) {
+	e := newEnv(t)
+	owner, _, _ := e.signUp()
+	recipient, _, rsess := e.signUp()
+	recs := pushNew(t, owner, 20, time.Time{}, rsess.Account)
+	x := recs[15]
+	push(t, owner, &syncproto.Push{Revokes: []syncproto.Revoke{{Record: x.Record, Recipient: rsess.Account}}})
+
+	first := call[syncproto.Changes](t, recipient, &syncproto.Pull{Limit: 10})
+	waitStored(t, e, 1) // page 2 ends with x, gone
+	statement := servertest.RandomBytes(105)
+	del := syncproto.RecordPush{Record: x.Record, BaseRevision: x.Revision, Revision: x.Revision + 1, Delete: true, Envelope: statement}
+	if r := push(t, owner, &syncproto.Push{Records: []syncproto.RecordPush{del}}); r[0].Status != syncproto.StatusAccepted {
+		t.Fatalf("delete: %+v", r[0])
+	}
+
+	second := call[syncproto.Changes](t, recipient, &syncproto.Pull{Cursor: first.Cursor, Limit: 10})
+	last := second.Items[len(second.Items)-1]
+	if last.Record != x.Record || last.State != syncproto.StateDeleted || string(last.Envelope) != string(statement) {
+		t.Fatalf("page 2 ends with %v in state %v; want the deletion of %v with its statement", last.Record, last.State, x.Record)
+	}
+	if e.srv.readAhead.served.Load() != 0 || e.srv.readAhead.dropped.Load() != 1 {
+		t.Errorf("read-ahead served %d, dropped %d; want 0 and 1", e.srv.readAhead.served.Load(), e.srv.readAhead.dropped.Load())
+	}
+}
+
 // TestReadAheadNotServedAfterExpiry: a grant that expires between reading ahead and the
 // request is not served from the page read ahead, even before the sweeper deletes it.
 func TestReadAheadNotServedAfterExpiry(t *testing.T) {

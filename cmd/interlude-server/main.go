@@ -197,7 +197,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	gc := getenv("GOGC") // the runtime has applied it already
+	gc := getenv("GOGC") // if set, the runtime applied it at start; we only report it
 	if gc == "" {
 		debug.SetGCPercent(server.GCPercent)
 		gc = strconv.Itoa(server.GCPercent)

@@ -114,6 +114,8 @@ func (s *started) stop(t *testing.T) error {
 
 func TestRunServesAndRestarts(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
+	gcBefore := debug.SetGCPercent(100) // the test process's own, restored below
+	debug.SetGCPercent(gcBefore)
 	s := start(t, []string{"--listen", "127.0.0.1:0", "--data", dir, "--log-format", "json", "--log-level", "debug"}, nil)
 
 	resp, err := http.Get("http://" + s.addr + "/healthz")
@@ -166,7 +168,7 @@ func TestRunServesAndRestarts(t *testing.T) {
 	}
 	logs := s.stderr.String()
 	// With GOGC unset the server runs the collector at server.GCPercent.
-	if got := debug.SetGCPercent(100); got != server.GCPercent {
+	if got := debug.SetGCPercent(gcBefore); got != server.GCPercent {
 		t.Errorf("GC percent %d with GOGC unset, want %d", got, server.GCPercent)
 	}
 	for _, want := range []string{`"msg":"effective config"`, `"gogc":"` + strconv.Itoa(server.GCPercent) + `"`, `"msg":"listening"`, `"msg":"stopped"`} {
