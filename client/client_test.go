@@ -137,7 +137,7 @@ func (s *testServer) count(q string, args ...any) int {
 
 // fastKDF gives tests the floor parameters (still accepted by every check).
 func fastKDF() crypto.KDFParams {
-	p := crypto.MinKDFParams
+	p := crypto.MinKDFParams()
 	rand.Read(p.Salt[:])
 	return p
 }

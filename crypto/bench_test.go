@@ -176,7 +176,7 @@ func BenchmarkDeriveFromPassphrase(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		p    KDFParams
-	}{{"default-m64MiB-t3-p4", NewKDFParams()}, {"floor-m19MiB-t2-p1", MinKDFParams}} {
+	}{{"default-m64MiB-t3-p4", NewKDFParams()}, {"floor-m19MiB-t2-p1", MinKDFParams()}} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
 				if _, err := DeriveFromPassphrase([]byte("correct horse battery staple"), sk, AccountID{1}, c.p); err != nil {

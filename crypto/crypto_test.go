@@ -331,7 +331,7 @@ func TestKDFParams(t *testing.T) {
 	if err != nil || q != p {
 		t.Fatalf("round trip: %v, %+v", err, q)
 	}
-	floor := crypto.MinKDFParams
+	floor := crypto.MinKDFParams()
 	tests := []struct {
 		name string
 		p    crypto.KDFParams
@@ -343,8 +343,8 @@ func TestKDFParams(t *testing.T) {
 		{"time below floor", crypto.KDFParams{MemoryKiB: floor.MemoryKiB, Time: 1, Threads: 1}, crypto.ErrWeakKDFParams},
 		{"zero threads", crypto.KDFParams{MemoryKiB: floor.MemoryKiB, Time: 2, Threads: 0}, crypto.ErrWeakKDFParams},
 		{"zero everything", crypto.KDFParams{}, crypto.ErrWeakKDFParams},
-		{"memory above ceiling", crypto.KDFParams{MemoryKiB: crypto.MaxKDFParams.MemoryKiB + 1, Time: 2, Threads: 1}, crypto.ErrTooLarge},
-		{"time above ceiling", crypto.KDFParams{MemoryKiB: floor.MemoryKiB, Time: crypto.MaxKDFParams.Time + 1, Threads: 1}, crypto.ErrTooLarge},
+		{"memory above ceiling", crypto.KDFParams{MemoryKiB: crypto.MaxKDFParams().MemoryKiB + 1, Time: 2, Threads: 1}, crypto.ErrTooLarge},
+		{"time above ceiling", crypto.KDFParams{MemoryKiB: floor.MemoryKiB, Time: crypto.MaxKDFParams().Time + 1, Threads: 1}, crypto.ErrTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -365,7 +365,7 @@ func TestKDFParams(t *testing.T) {
 
 // testParams is MinKDFParams with a fixed salt: fast enough for tests.
 func testParams() crypto.KDFParams {
-	p := crypto.MinKDFParams
+	p := crypto.MinKDFParams()
 	p.Salt = [16]byte{1, 2, 3}
 	return p
 }

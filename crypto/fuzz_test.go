@@ -124,7 +124,7 @@ func FuzzParsePublicBundle(f *testing.F) {
 
 func FuzzParseKDFParams(f *testing.F) {
 	f.Add(NewKDFParams().Marshal())
-	f.Add(MinKDFParams.Marshal())
+	f.Add(MinKDFParams().Marshal())
 	f.Add([]byte{1, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := ParseKDFParams(b)

@@ -28,15 +28,16 @@ const KDFParamsSize = 1 + 4 + 4 + 1 + 16
 // Argon2id. Why a client-side floor: the parameters come from the server,
 // and a compromised server could otherwise weaken them to make guessing
 // cheap (the Standard Notes 2017 downgrade finding). Each field is checked
-// on its own. The salt is ignored.
-var MinKDFParams = KDFParams{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
+// on its own. The salt is ignored (zero). A function, not a variable, so
+// that no package can lower the floor for the whole process.
+func MinKDFParams() KDFParams { return KDFParams{MemoryKiB: 19 * 1024, Time: 2, Threads: 1} }
 
 // MaxKDFParams is the ceiling above which DeriveFromPassphrase refuses to run
 // (ErrTooLarge): 2 GiB (RFC 9106's first recommendation), 16 passes. Why: the
 // parameters come from the server, and without a ceiling a malicious server
 // could make a client allocate until it is killed. Threads are bounded by
-// their type. The salt is ignored.
-var MaxKDFParams = KDFParams{MemoryKiB: 2 * 1024 * 1024, Time: 16, Threads: 255}
+// their type. The salt is ignored (zero). A function, like MinKDFParams.
+func MaxKDFParams() KDFParams { return KDFParams{MemoryKiB: 2 * 1024 * 1024, Time: 16, Threads: 255} }
 
 // NewKDFParams returns the default parameters with a fresh random salt:
 // 64 MiB, 3 passes, 4 threads, RFC 9106's second recommendation, about
@@ -52,7 +53,7 @@ func NewKDFParams() KDFParams {
 // Clients should call it on parameters from the server before asking for
 // the passphrase.
 func (p KDFParams) Check() error {
-	floor, ceil := MinKDFParams, MaxKDFParams
+	floor, ceil := MinKDFParams(), MaxKDFParams()
 	switch {
 	case p.MemoryKiB < floor.MemoryKiB:
 		return fmt.Errorf("crypto: kdf params: memory %d KiB is below the floor of %d KiB: %w", p.MemoryKiB, floor.MemoryKiB, ErrWeakKDFParams)

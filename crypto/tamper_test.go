@@ -194,7 +194,7 @@ func TestTamperKeybag(t *testing.T) {
 	id := testIdentity(t)
 	var k KeybagKey
 	randomBytes(k.k[:])
-	params := MinKDFParams
+	params := MinKDFParams()
 	randomBytes(params.Salt[:])
 	pb := params.Marshal()
 	bag, err := SealKeybag(k, KeybagPassphrase, pb, id)

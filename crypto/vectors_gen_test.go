@@ -396,7 +396,7 @@ func generateVectors(t *testing.T) *genFile {
 
 	// Section 7: KDF params and derivation (at MinKDFParams, to stay fast).
 	g.reseed(7)
-	params := MinKDFParams
+	params := MinKDFParams()
 	randomBytes(params.Salt[:])
 	pb := params.Marshal()
 	kdfOut := func(p KDFParams) map[string]string {
@@ -430,8 +430,8 @@ func generateVectors(t *testing.T) *genFile {
 		{"memory below the floor", KDFParams{MemoryKiB: params.MemoryKiB - 1, Time: params.Time, Threads: 1, Salt: params.Salt}, "ErrWeakKDFParams"},
 		{"time below the floor", KDFParams{MemoryKiB: params.MemoryKiB, Time: 1, Threads: 1, Salt: params.Salt}, "ErrWeakKDFParams"},
 		{"zero threads", KDFParams{MemoryKiB: params.MemoryKiB, Time: params.Time, Threads: 0, Salt: params.Salt}, "ErrWeakKDFParams"},
-		{"memory above the ceiling", KDFParams{MemoryKiB: MaxKDFParams.MemoryKiB + 1, Time: params.Time, Threads: 1, Salt: params.Salt}, "ErrTooLarge"},
-		{"time above the ceiling", KDFParams{MemoryKiB: params.MemoryKiB, Time: MaxKDFParams.Time + 1, Threads: 1, Salt: params.Salt}, "ErrTooLarge"},
+		{"memory above the ceiling", KDFParams{MemoryKiB: MaxKDFParams().MemoryKiB + 1, Time: params.Time, Threads: 1, Salt: params.Salt}, "ErrTooLarge"},
+		{"time above the ceiling", KDFParams{MemoryKiB: params.MemoryKiB, Time: MaxKDFParams().Time + 1, Threads: 1, Salt: params.Salt}, "ErrTooLarge"},
 	} {
 		g.add("derive from passphrase, "+c.name, "derive_passphrase", din(c.p), nil, c.result)
 	}

@@ -33,7 +33,7 @@ const (
 	envHome          = "INTERLUDE_HOME"
 	envPassphrase    = "INTERLUDE_PASSPHRASE"
 	envNewPassphrase = "INTERLUDE_NEW_PASSPHRASE"
-	// envKDF=minimum makes new passphrases use crypto.MinKDFParams (the floor every client
+	// envKDF=minimum makes new passphrases use crypto.MinKDFParams() (the floor every client
 	// accepts) instead of the default 64 MiB: for tests and slow devices.
 	envKDF = "INTERLUDE_KDF"
 	// Test-only knobs of the sync engine, so that an end-to-end test can kill a sync
@@ -282,7 +282,7 @@ func (c *cli) open() (*client.Client, error) {
 	case "", "default":
 	case "minimum":
 		opts.NewKDFParams = func() crypto.KDFParams {
-			p := crypto.MinKDFParams
+			p := crypto.MinKDFParams()
 			rand.Read(p.Salt[:])
 			return p
 		}
