@@ -7,8 +7,6 @@ package main
 // for (each must fail with the right check named).
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
@@ -20,44 +18,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 	"unicode/utf16"
 
 	"github.com/oklog/ulid/v2"
 	_ "modernc.org/sqlite"
 
 	"interlude/crypto"
+	"interlude/internal/e2etest"
 )
 
-var auditBin, serverBin, clientBin string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "interlude-audit-bin")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	auditBin = filepath.Join(dir, "interlude-audit")
-	serverBin = filepath.Join(dir, "interlude-server")
-	clientBin = filepath.Join(dir, "interlude")
-	for pkg, out := range map[string]string{"interlude/cmd/interlude-audit": auditBin, "interlude/cmd/interlude-server": serverBin, "interlude/cmd/interlude": clientBin} {
-		cmd := exec.Command("go", "build", "-o", out, pkg)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "build %s: %v\n", pkg, err)
-			os.RemoveAll(dir)
-			os.Exit(1)
-		}
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { e2etest.Main(m) }
 
 // auditResult is one run of the real interlude-audit binary.
 type auditResult struct {
@@ -69,18 +42,10 @@ type auditResult struct {
 
 func runAudit(t *testing.T, args ...string) auditResult {
 	t.Helper()
-	cmd := exec.Command(auditBin, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := auditResult{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
+	res := e2etest.Run(t, exec.Command(e2etest.Binary(t, "interlude-audit"), args...))
+	r := auditResult{code: res.Code, stdout: res.Stdout, stderr: res.Stderr}
 	if slices.Contains(args, "--json") && r.code != 2 {
-		if err := json.Unmarshal(out.Bytes(), &r.report); err != nil {
+		if err := json.Unmarshal([]byte(r.stdout), &r.report); err != nil {
 			t.Fatalf("--json output is not JSON: %v\n%s", err, r.stdout)
 		}
 	}
@@ -123,82 +88,6 @@ func TestUsageAndExitCodes(t *testing.T) {
 	}
 }
 
-// serverProc is a running interlude-server whose log goes to a file.
-type serverProc struct {
-	data, logs, addr string
-	cmd              *exec.Cmd
-	done             chan struct{}
-}
-
-var listenLine = regexp.MustCompile(`listening addr=(\S+)`)
-
-func startServer(t *testing.T) *serverProc {
-	t.Helper()
-	root := t.TempDir()
-	s := &serverProc{data: filepath.Join(root, "data"), logs: filepath.Join(root, "logs")}
-	os.MkdirAll(s.logs, 0o700)
-	logFile, err := os.Create(filepath.Join(s.logs, "interlude-server.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Debug level: the most the server ever logs is what the audit must vouch for.
-	cmd := exec.Command(serverBin, "--listen", "127.0.0.1:0", "--data", s.data, "--log-level", "debug")
-	cmd.Stderr = logFile
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := listenLine.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-	}()
-	s.done = make(chan struct{})
-	go func() { cmd.Wait(); logFile.Close(); close(s.done) }()
-	s.cmd = cmd
-	select {
-	case s.addr = <-addr:
-	case <-s.done:
-		t.Fatalf("server exited before listening; log: %s", readFile(t, filepath.Join(s.logs, "interlude-server.log")))
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("server did not print its address within 30s")
-	}
-	t.Cleanup(func() { s.stop(t) })
-	return s
-}
-
-// stop sends SIGTERM and waits (bounded) for a clean exit.
-func (s *serverProc) stop(t *testing.T) {
-	if s.cmd == nil {
-		return
-	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(20 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-		t.Error("server did not stop within 20s of SIGTERM")
-	}
-	s.cmd = nil
-}
-
-func readFile(t *testing.T, p string) string {
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // device is one interlude profile.
 type device struct {
 	t    *testing.T
@@ -213,14 +102,11 @@ func newDevice(t *testing.T) *device {
 // run runs the real CLI and fails the test unless it exits 0; it returns stdout.
 func (d *device) run(args ...string) string {
 	d.t.Helper()
-	cmd := exec.Command(clientBin, args...)
-	cmd.Env = append(os.Environ(), "INTERLUDE_HOME="+d.home, "INTERLUDE_KDF=minimum", "INTERLUDE_PASSPHRASE="+d.pass)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		d.t.Fatalf("interlude %q: %v\n%s%s", args, err, out.String(), errb.String())
+	r := e2etest.Run(d.t, e2etest.Client(d.t, d.home, d.pass, args...))
+	if r.Code != 0 {
+		d.t.Fatalf("interlude %q: exit %d\n%s%s", args, r.Code, r.Stdout, r.Stderr)
 	}
-	return out.String()
+	return r.Stdout
 }
 
 // add runs an add command with --json and returns the new entry's ID.
@@ -251,9 +137,18 @@ type e2eWorld struct {
 // entries, check-ins and session prep carrying canaries in every field, edit and delete some,
 // and sync; then the server is stopped with SIGTERM.
 func buildWorld(t *testing.T) *e2eWorld {
-	srv := startServer(t)
-	url := "ws://" + srv.addr
-	w := &e2eWorld{data: srv.data, logs: srv.logs}
+	root := t.TempDir()
+	w := &e2eWorld{data: filepath.Join(root, "data"), logs: filepath.Join(root, "logs")}
+	if err := os.MkdirAll(w.logs, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// Debug level: the most the server ever logs is what the audit must vouch for.
+	srv := e2etest.StartServer(t, e2etest.ServerConfig{
+		Data:     w.data,
+		LogFile:  filepath.Join(w.logs, "interlude-server.log"),
+		LogLevel: "debug",
+	})
+	url := srv.URL()
 	c := func() string {
 		s := newCanary()
 		w.canaries = append(w.canaries, s)
@@ -326,7 +221,9 @@ func buildWorld(t *testing.T) *e2eWorld {
 	a2.run("sync")
 	a.run("sync")
 
-	srv.stop(t)
+	if err := srv.Stop(); err != nil {
+		t.Error(err)
+	}
 	w.canaryFile = filepath.Join(t.TempDir(), "canaries.txt")
 	os.WriteFile(w.canaryFile, []byte(strings.Join(w.canaries, "\n")+"\n"), 0o600)
 	return w

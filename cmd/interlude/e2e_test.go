@@ -5,7 +5,6 @@ package main
 // (devices). Assertions look at what the server stored, not only at what the client says.
 
 import (
-	"bufio"
 	"bytes"
 	"database/sql"
 	"encoding/json"
@@ -13,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,115 +20,42 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"interlude/internal/e2etest"
 	"interlude/syncproto"
 )
 
-var clientBin, serverBin string
+func TestMain(m *testing.M) { e2etest.Main(m) }
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "interlude-e2e-bin")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	clientBin = filepath.Join(dir, "interlude")
-	serverBin = filepath.Join(dir, "interlude-server")
-	for pkg, out := range map[string]string{"interlude/cmd/interlude": clientBin, "interlude/cmd/interlude-server": serverBin} {
-		cmd := exec.Command("go", "build", "-o", out, pkg)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "build %s: %v\n", pkg, err)
-			os.RemoveAll(dir)
-			os.Exit(1)
-		}
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// serverProc is a running interlude-server.
+// serverProc is a running interlude-server and the test it serves.
 type serverProc struct {
-	t    *testing.T
-	data string
-	addr string
-	cmd  *exec.Cmd
-	done chan struct{}
+	t   *testing.T
+	srv *e2etest.Server
 }
 
 func startServer(t *testing.T) *serverProc {
 	t.Helper()
-	s := &serverProc{t: t, data: filepath.Join(t.TempDir(), "server-data")}
-	s.start("127.0.0.1:0")
-	t.Cleanup(s.stop)
-	return s
+	return &serverProc{t: t, srv: e2etest.StartServer(t, e2etest.ServerConfig{})}
 }
 
-var listenLine = regexp.MustCompile(`listening addr=(\S+)`)
+func (s *serverProc) url() string { return s.srv.URL() }
 
-// start runs the server on listen and waits (bounded) for the address it prints.
-func (s *serverProc) start(listen string) {
-	t := s.t
-	t.Helper()
-	cmd := exec.Command(serverBin, "--listen", listen, "--data", s.data, "--log-level", "warn")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := listenLine.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-	}()
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	select {
-	case a := <-addr:
-		s.addr = a
-	case <-done:
-		t.Fatalf("server exited before listening: %s", stderr.String())
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("server did not print its address within 30s: %s", stderr.String())
-	}
-	s.cmd, s.done = cmd, done
-}
-
-func (s *serverProc) url() string { return "ws://" + s.addr }
-
+// stop stops the server; one that had to be killed is not what these tests check.
 func (s *serverProc) stop() {
-	if s.cmd == nil {
-		return
+	if err := s.srv.Stop(); err != nil {
+		s.t.Log(err)
 	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(15 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-	}
-	s.cmd = nil
 }
 
 // restart starts the server again on the same address and data.
 func (s *serverProc) restart() {
-	s.stop()
-	s.start(s.addr)
+	s.t.Helper()
+	s.srv.Restart(s.t)
 }
 
 // db opens the server's database; read-only unless rw.
 func (s *serverProc) db(rw bool) *sql.DB {
 	s.t.Helper()
-	return openDB(s.t, filepath.Join(s.data, "interlude.db"), rw)
+	return openDB(s.t, filepath.Join(s.srv.Data, "interlude.db"), rw)
 }
 
 func openDB(t *testing.T, path string, rw bool) *sql.DB {
@@ -173,8 +98,8 @@ type result struct {
 }
 
 func (d *device) command(env []string, args ...string) *exec.Cmd {
-	cmd := exec.Command(clientBin, args...)
-	cmd.Env = append(os.Environ(), "INTERLUDE_HOME="+d.home, "INTERLUDE_KDF=minimum", "INTERLUDE_PASSPHRASE="+d.pass)
+	d.t.Helper()
+	cmd := e2etest.Client(d.t, d.home, d.pass, args...)
 	cmd.Env = append(cmd.Env, env...)
 	return cmd
 }
@@ -182,17 +107,8 @@ func (d *device) command(env []string, args ...string) *exec.Cmd {
 // runEnv runs the client with extra environment and returns what it printed.
 func (d *device) runEnv(env []string, args ...string) result {
 	d.t.Helper()
-	cmd := d.command(env, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		d.t.Fatalf("run %v: %v", args, err)
-	}
-	return r
+	r := e2etest.Run(d.t, d.command(env, args...))
+	return result{stdout: r.Stdout, stderr: r.Stderr, code: r.Code}
 }
 
 func (d *device) run(args ...string) result {
