@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // Every parser has a fuzz target. Invariants: no panic; every error wraps a
@@ -229,6 +230,25 @@ func FuzzUnpad(f *testing.F) {
 		}
 		if PaddedLength(len(p)) == len(b) && !bytes.Equal(pad(p), b) {
 			t.Fatal("pad(unpad(b)) != b")
+		}
+	})
+}
+
+func FuzzOpenDeviceLabel(f *testing.F) {
+	sk, account := NewSecretKey(), AccountID{1}
+	sealed, err := SealDeviceLabel(sk, account, "Sam's phone")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(sealed)
+	f.Add(sealed[:30])
+	f.Add(append(sealed, 0))
+	f.Add([]byte{1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		name, err := OpenDeviceLabel(sk, account, b)
+		checkSentinel(t, err)
+		if err == nil && (name == "" || len(name) > MaxDeviceName || !utf8.ValidString(name)) {
+			t.Fatalf("opened to an impossible name %q", name)
 		}
 	})
 }

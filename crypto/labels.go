@@ -23,8 +23,10 @@ const (
 	labelRecoveryKeybagKey  = "interlude/v1/recovery-keybag-key"  // HKDF-Expand info, recovery path
 	labelRecoveryLoginKey   = "interlude/v1/recovery-login-key"   // HKDF-Expand info, recovery path
 	labelRecoveryProfile    = "interlude/v1/recovery-local-profile"
-	labelKeybag             = "interlude/v1/keybag" // AAD prefix of keybags
-	labelLocal              = "interlude/v1/local"  // AAD prefix of SealLocal boxes
+	labelKeybag             = "interlude/v1/keybag"           // AAD prefix of keybags
+	labelLocal              = "interlude/v1/local"            // AAD prefix of SealLocal boxes
+	labelDeviceLabelKey     = "interlude/v1/device-label-key" // HKDF info of the device label key
+	labelDeviceLabel        = "interlude/v1/device-label"     // AAD prefix of sealed device labels
 )
 
 // allLabels lists every label and context, for the distinctness test and the
@@ -33,7 +35,8 @@ var allLabels = []string{
 	labelEntryKeyCommitment, ctxEnvelope, labelVaultWrap, labelShareWrap, ctxGrant, ctxDeletion,
 	ctxPublicBundle, labelFingerprint, labelPairSafetyCode, label2SKD, labelKeybagKey,
 	labelLoginKey, labelLocalProfile, labelRecovery, labelRecoveryKeybagKey,
-	labelRecoveryLoginKey, labelRecoveryProfile, labelKeybag, labelLocal,
+	labelRecoveryLoginKey, labelRecoveryProfile, labelKeybag, labelLocal, labelDeviceLabelKey,
+	labelDeviceLabel,
 }
 
 // formatVersion is the first byte of every v1 format.

@@ -570,13 +570,29 @@ func generateVectors(t *testing.T) *genFile {
 	g.add("verify deletion, trailing byte", "verify_deletion", delIn(cat(del, []byte{0}), aliceSign), nil, "ErrTrailingData")
 	g.add("verify deletion, wrong author key", "verify_deletion", delIn(del, bob.Signing.Public()), nil, "ErrBadSignature")
 
+	// Section 12: device labels.
+	g.reseed(12)
+	label := must(SealDeviceLabel(sk, alice.Account, "Sam's phone"))
+	dlIn := func(b []byte, account AccountID) map[string]string {
+		return mp("secret_key", hx(sk.b[:]), "account", hx(account[:]), "sealed", hx(b))
+	}
+	g.add("open device label", "open_device_label", dlIn(label, alice.Account), mp("name", "Sam's phone"), "ok")
+	g.add("open device label, another account", "open_device_label", dlIn(label, bob.Account), nil, "ErrDecrypt")
+	g.add("open device label, bit flipped in version", "open_device_label", dlIn(flipBit(label, 0), alice.Account), nil, "ErrUnknownVersion")
+	g.add("open device label, bit flipped in nonce", "open_device_label", dlIn(flipBit(label, 1+5), alice.Account), nil, "ErrDecrypt")
+	g.add("open device label, bit flipped in ciphertext", "open_device_label", dlIn(flipBit(label, 25+3), alice.Account), nil, "ErrDecrypt")
+	g.add("open device label, bit flipped in tag", "open_device_label", dlIn(flipBit(label, DeviceLabelSize-2), alice.Account), nil, "ErrDecrypt")
+	g.add("open device label, truncated", "open_device_label", dlIn(label[:DeviceLabelSize-1], alice.Account), nil, "ErrTruncated")
+	g.add("open device label, trailing byte", "open_device_label", dlIn(cat(label, []byte{0}), alice.Account), nil, "ErrTrailingData")
+
 	return &genFile{
 		Description: []string{
 			"Interlude crypto v1 test vectors; see docs/crypto.md.",
 			"Byte strings are lower-case hex, integers decimal, codes and labels plain text.",
 			"result is \"ok\" or the name of the error the operation must return (a sentinel of package interlude/crypto).",
 			"Operations: padded_length, seal_entry_length, open_entry, unwrap_vault, unwrap_recipient, open_grant, public_bundle,",
-			"pair_safety_code, kdf_params, derive_passphrase, derive_recovery, open_keybag, open_local, parse_secret_key, parse_recovery_code, verify_deletion.",
+			"pair_safety_code, kdf_params, derive_passphrase, derive_recovery, open_keybag, open_local, parse_secret_key, parse_recovery_code, verify_deletion,",
+			"open_device_label.",
 			"open_entry = ParseEnvelope, verify signature, check key commitment, decrypt, unpad; open_grant = ParseGrant, Verify, Open; verify_deletion = ParseDeletion, Verify.",
 			"seed is the testing/cryptotest.SetGlobalRandom seed the section was generated with, by TestVectorsUpToDate.",
 		},

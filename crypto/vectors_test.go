@@ -61,7 +61,7 @@ func TestVectors(t *testing.T) {
 	// Every operation and every error the vectors are meant to cover is present.
 	for _, op := range []string{"padded_length", "seal_entry_length", "open_entry", "unwrap_vault", "unwrap_recipient",
 		"open_grant", "public_bundle", "pair_safety_code", "kdf_params", "derive_passphrase", "derive_recovery",
-		"open_keybag", "open_local", "parse_secret_key", "parse_recovery_code"} {
+		"open_keybag", "open_local", "parse_secret_key", "parse_recovery_code", "open_device_label"} {
 		if ops[op] == 0 {
 			t.Errorf("no vector for op %s", op)
 		}
@@ -370,6 +370,19 @@ func checkVector(t *testing.T, v vector) {
 		pt, err = crypto.OpenLocal(k, in.str("label"), in.hex("sealed"))
 		if err == nil {
 			eq("plaintext", pt, out.hex("plaintext"))
+		}
+
+	case "open_device_label":
+		sk, e := crypto.SecretKeyFromBytes(in.hex("secret_key"))
+		if e != nil {
+			t.Fatal(e)
+		}
+		var account crypto.AccountID
+		copy(account[:], in.hex("account"))
+		var name string
+		name, err = crypto.OpenDeviceLabel(sk, account, in.hex("sealed"))
+		if err == nil {
+			eqs("name", name, out.str("name"))
 		}
 
 	case "parse_secret_key":
