@@ -564,3 +564,25 @@ func TestULIDHelpers(t *testing.T) {
 		t.Fatalf("NewRecordID is not day-aligned: %d", ms)
 	}
 }
+
+// TestDeviceLabelOfWrongSize: a device label that is not the fixed-size sealed format
+// (here a sealed box whose size follows the name's length) fails the envelopes check.
+func TestDeviceLabelOfWrongSize(t *testing.T) {
+	f := buildFixture(t, 40)
+	dir := copyDir(t, f.dir)
+	db := openRW(t, dir)
+	var dev, label []byte
+	if err := db.QueryRow("SELECT id, label FROM devices WHERE length(label) > 0").Scan(&dev, &label); err != nil {
+		t.Fatal(err)
+	}
+	short := make([]byte, 1+24+len("Sam's phone")+16)
+	rand.Read(short)
+	short[0] = 0x01
+	exec(t, db, "UPDATE devices SET label = ? WHERE id = ?", short, dev)
+	db.Close()
+	rep := runAudit(t, Options{DataDir: dir, Canaries: f.canaries})
+	expectFailed(t, rep, CheckEnvelopes)
+	if !hasFinding(rep, CheckEnvelopes, "sealed label") {
+		t.Error("the envelopes finding does not name the label")
+	}
+}

@@ -194,11 +194,8 @@ func buildFixture(t *testing.T, n int) *fixture {
 	for i := range 3 {
 		p := newPerson(t, nil)
 		var label []byte
-		if i == 2 { // one client that names its device, sealed like any small box
-			pk := make([]byte, 32)
-			rand.Read(pk)
-			k, _ := crypto.ProfileKeyFromBytes(pk)
-			label, _ = crypto.SealLocal(k, "device-label", []byte("Sam's phone"))
+		if i == 2 { // one client that names its device
+			label, _ = crypto.SealDeviceLabel(crypto.NewSecretKey(), crypto.AccountID(p.account()), "Sam's phone")
 		}
 		createAccount(t, ctx, s, p, now, label)
 		f.people = append(f.people, p)

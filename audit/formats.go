@@ -23,7 +23,6 @@ const (
 	mlkemCTSize  = 1088
 	// A device label, when a client sends one, is sealed like every other small box:
 	// 0x01 | nonce (24) | ciphertext with tag. v1 clients send none (empty).
-	labelMin = 1 + nonceSize + tagSize
 )
 
 // Grant field offsets: 0x01 | record 16 | revision 8 | grantor 16 | recipient 16 | key hash 32 |
@@ -97,13 +96,15 @@ func splitKeybag(b []byte, kind crypto.KeybagKind) (blobParts, error) {
 	return blobParts{nonce: b[2 : 2+nonceSize], body: b[2+nonceSize:]}, nil
 }
 
-// splitLabel checks a device label: empty, or 0x01 | nonce (24) | ciphertext ≥ 16.
+// splitLabel checks a device label: empty, or a sealed label of crypto.DeviceLabelSize
+// bytes, 0x01 | nonce (24) | ciphertext of the 64-byte padded name and its tag (docs/crypto.md
+// section 10.1; a label of another size would say something of the name's length).
 func splitLabel(b []byte) (blobParts, bool, error) {
 	if len(b) == 0 {
 		return blobParts{}, false, nil
 	}
-	if len(b) < labelMin {
-		return blobParts{}, false, fmt.Errorf("%d bytes: a sealed label has at least %d: %w", len(b), labelMin, errFormat)
+	if len(b) != crypto.DeviceLabelSize {
+		return blobParts{}, false, fmt.Errorf("%d bytes: a sealed label has %d: %w", len(b), crypto.DeviceLabelSize, errFormat)
 	}
 	if b[0] != 0x01 {
 		return blobParts{}, false, fmt.Errorf("version byte 0x%02x, want 0x01: %w", b[0], errFormat)

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
@@ -118,6 +121,7 @@ func (c *Client) SignUp(ctx context.Context, server string, passphrase []byte, o
 		Keybag:      keybag,
 		Bundle:      id.PublicBundle(),
 		Fingerprint: id.Fingerprint(),
+		DeviceLabel: c.deviceLabel(sk, account),
 	}
 	copy(msg.LoginKey[:], secrets.LoginPublic())
 	copy(msg.RecoveryLoginKey[:], rsecrets.LoginPublic())
@@ -166,17 +170,19 @@ func signLogin(priv ed25519.PrivateKey, nonce [32]byte, account syncproto.Accoun
 }
 
 // loginWith answers a fresh challenge with a login key. With a zero device it registers
-// a new device; otherwise it signs that existing device in again.
-func loginWith(ctx context.Context, cn *conn, priv ed25519.PrivateKey, account syncproto.AccountID, role syncproto.LoginRole, device syncproto.DeviceID) (syncproto.Session, error) {
+// a new device, named by label (sealed, or nil); otherwise it signs that existing device
+// in again.
+func loginWith(ctx context.Context, cn *conn, priv ed25519.PrivateKey, account syncproto.AccountID, role syncproto.LoginRole, device syncproto.DeviceID, label []byte) (syncproto.Session, error) {
 	ch, err := expect[syncproto.Challenge](ctx, cn, syncproto.ChallengeRequest{})
 	if err != nil {
 		return syncproto.Session{}, err
 	}
 	sess, err := expect[syncproto.Session](ctx, cn, syncproto.Login{
-		Account:   account,
-		Role:      role,
-		Signature: signLogin(priv, ch.Nonce, account, role),
-		Device:    device,
+		Account:     account,
+		Role:        role,
+		Signature:   signLogin(priv, ch.Nonce, account, role),
+		Device:      device,
+		DeviceLabel: label,
 	})
 	if err != nil {
 		if serverCode(err) == syncproto.CodeAuthFailed {
@@ -253,7 +259,7 @@ func (c *Client) Login(ctx context.Context, kit *RecoveryKit, passphrase []byte)
 	if err != nil {
 		return fmt.Errorf("log in: %w", err)
 	}
-	sess, err := loginWith(ctx, cn, secrets.Login, kit.Account, syncproto.RolePassphrase, syncproto.DeviceID{})
+	sess, err := loginWith(ctx, cn, secrets.Login, kit.Account, syncproto.RolePassphrase, syncproto.DeviceID{}, c.deviceLabel(sk, kit.Account))
 	if err != nil {
 		return fmt.Errorf("log in: %w", err)
 	}
@@ -315,7 +321,7 @@ func (c *Client) Recover(ctx context.Context, kit *RecoveryKit, newPassphrase []
 		return fmt.Errorf("recovery needs the server: %w", err)
 	}
 	defer cn.Close()
-	sess, err := loginWith(ctx, cn, rsecrets.Login, kit.Account, syncproto.RoleRecovery, syncproto.DeviceID{})
+	sess, err := loginWith(ctx, cn, rsecrets.Login, kit.Account, syncproto.RoleRecovery, syncproto.DeviceID{}, c.deviceLabel(sk, kit.Account))
 	if err != nil {
 		return fmt.Errorf("recover: %w", err)
 	}
@@ -478,9 +484,13 @@ func (c *Client) connect(ctx context.Context) (*conn, []byte, error) {
 	}
 	// Sign this same device in again (its ID stays, so the device list does not grow with
 	// every expired session); a server that no longer knows the device gets a new one.
-	sess, err := loginWith(ctx, cn, k.secrets.Login, account, syncproto.RolePassphrase, syncproto.DeviceID(p.Device))
+	sess, err := loginWith(ctx, cn, k.secrets.Login, account, syncproto.RolePassphrase, syncproto.DeviceID(p.Device), nil)
 	if serverCode(err) == syncproto.CodeNotFound {
-		sess, err = loginWith(ctx, cn, k.secrets.Login, account, syncproto.RolePassphrase, syncproto.DeviceID{})
+		var label []byte
+		if sk, perr := crypto.ParseSecretKey(p.SecretKey); perr == nil {
+			label = c.deviceLabel(sk, account)
+		}
+		sess, err = loginWith(ctx, cn, k.secrets.Login, account, syncproto.RolePassphrase, syncproto.DeviceID{}, label)
 	}
 	if serverCode(err) == syncproto.CodeDeviceRevoked {
 		cn.Close()
@@ -507,11 +517,16 @@ func (c *Client) connect(ctx context.Context) (*conn, []byte, error) {
 
 // Device is one device of the account, as the server lists it.
 type Device struct {
-	ID       syncproto.DeviceID
-	Created  time.Time // day precision
-	LastSeen time.Time // hour precision
-	Revoked  bool
-	Current  bool // this device
+	ID syncproto.DeviceID
+	// Name is the name the device gave itself (Options.DeviceName), opened with the
+	// Secret Key; empty if it gave none. NameUnreadable: it gave one that does not open
+	// (sealed with another Secret Key, or altered).
+	Name           string
+	NameUnreadable bool
+	Created        time.Time // day precision
+	LastSeen       time.Time // hour precision
+	Revoked        bool
+	Current        bool // this device
 }
 
 // Devices lists the account's devices (needs the network).
@@ -525,11 +540,56 @@ func (c *Client) Devices(ctx context.Context) ([]Device, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devices: %w", err)
 	}
+	p, err := loadProfile(ctx, c.db)
+	if err != nil {
+		return nil, err
+	}
+	sk, err := crypto.ParseSecretKey(p.SecretKey)
+	if err != nil {
+		return nil, fmt.Errorf("devices: this profile's Secret Key: %w", err)
+	}
 	out := make([]Device, 0, len(ds.Items))
 	for _, d := range ds.Items {
-		out = append(out, Device{ID: d.Device, Created: d.Created, LastSeen: d.LastSeen, Revoked: d.Revoked, Current: d.Current})
+		dev := Device{ID: d.Device, Created: d.Created, LastSeen: d.LastSeen, Revoked: d.Revoked, Current: d.Current}
+		if len(d.Label) > 0 {
+			name, err := crypto.OpenDeviceLabel(sk, crypto.AccountID(p.Account), d.Label)
+			dev.Name, dev.NameUnreadable = name, err != nil
+		}
+		out = append(out, dev)
 	}
 	return out, nil
+}
+
+// deviceLabel seals Options.DeviceName for the account, or returns nil if there is no
+// name (or, never in practice, sealing fails: a device without a name still works).
+func (c *Client) deviceLabel(sk crypto.SecretKey, account syncproto.AccountID) []byte {
+	name := DeviceNameFit(c.opts.DeviceName)
+	if name == "" {
+		return nil
+	}
+	label, err := crypto.SealDeviceLabel(sk, crypto.AccountID(account), name)
+	if err != nil {
+		c.log.Warn("device name not sent", "err", err)
+		return nil
+	}
+	return label
+}
+
+// DeviceNameFit returns name made fit for a device label: surrounding space trimmed,
+// control characters and invalid UTF-8 dropped, and cut at a character boundary to at
+// most crypto.MaxDeviceName bytes.
+func DeviceNameFit(name string) string {
+	var b strings.Builder
+	for _, r := range strings.TrimSpace(name) {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			continue
+		}
+		if b.Len()+utf8.RuneLen(r) > crypto.MaxDeviceName {
+			break
+		}
+		b.WriteRune(r)
+	}
+	return strings.TrimSpace(b.String())
 }
 
 // RevokeDevice revokes one of the account's devices: its sessions end at once and it can

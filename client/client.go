@@ -59,6 +59,12 @@ type Options struct {
 	// passphrase change); nil means crypto.NewKDFParams. Parameters below
 	// crypto.MinKDFParams are refused whatever this returns.
 	NewKDFParams func() crypto.KDFParams
+	// DeviceName is the name this device gives itself when it signs up, logs in or
+	// recovers, so that the account's device list tells devices apart. It is sealed with
+	// the account's Secret Key (crypto.SealDeviceLabel): the server cannot read it. A
+	// name over crypto.MaxDeviceName bytes is cut at a character boundary; empty sends
+	// no name.
+	DeviceName string
 }
 
 // Client is one profile: an account on this device. Its methods are safe for concurrent

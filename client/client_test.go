@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -898,5 +899,69 @@ func TestPassphraseIsUnicodeNormalized(t *testing.T) {
 	defer c2.Close()
 	if err := c2.Unlock([]byte(decomposed)); err != nil {
 		t.Fatalf("unlocking with the decomposed spelling: %v", err)
+	}
+}
+
+// TestDeviceNames: each device seals the name it is given, every device of the account
+// reads every name, and the server stores only the sealed labels.
+func TestDeviceNames(t *testing.T) {
+	s := newTestServer(t)
+	ctx := context.Background()
+	a := newClient(t, Options{DeviceName: "  Sam's laptop\n"})
+	kit, err := a.SignUp(ctx, s.url, []byte(pass), SignUpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newClient(t, Options{DeviceName: "Sam's phone"})
+	if err := b.Login(ctx, kit, []byte(pass)); err != nil {
+		t.Fatal(err)
+	}
+	unnamed := login(t, kit, pass)
+	for _, c := range []*Client{a, b, unnamed} {
+		ds, err := c.Devices(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := map[string]bool{}
+		for _, d := range ds {
+			if d.NameUnreadable {
+				t.Errorf("device %s: name does not open", d.ID)
+			}
+			names[d.Name] = true
+		}
+		if len(ds) != 3 || !names["Sam's laptop"] || !names["Sam's phone"] || !names[""] {
+			t.Errorf("devices %+v; want Sam's laptop, Sam's phone and one without a name", ds)
+		}
+	}
+	// What the server holds is the sealed label, never the name (in the file or its log).
+	for _, path := range []string{s.dbPath, s.dbPath + "-wal"} {
+		dump, err := os.ReadFile(path)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		if bytes.Contains(dump, []byte("Sam's")) {
+			t.Errorf("%s holds a device name in clear", filepath.Base(path))
+		}
+	}
+}
+
+func TestDeviceNameFit(t *testing.T) {
+	long := strings.Repeat("é", 40) // 80 bytes
+	for _, c := range []struct{ in, want string }{
+		{"Sam's phone", "Sam's phone"},
+		{"  padded \t", "padded"},
+		{"tab\there", "tabhere"},
+		{"bad\xffutf8", "badutf8"},
+		{long, strings.Repeat("é", crypto.MaxDeviceName/2)},
+		{"", ""},
+		{" \n ", ""},
+	} {
+		got := DeviceNameFit(c.in)
+		if got != c.want {
+			t.Errorf("DeviceNameFit(%q) = %q, want %q", c.in, got, c.want)
+		}
+		if len(got) > crypto.MaxDeviceName {
+			t.Errorf("DeviceNameFit(%q) is %d bytes", c.in, len(got))
+		}
 	}
 }

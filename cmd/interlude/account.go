@@ -20,6 +20,7 @@ func cmdSignup(c *cli, args []string) error {
 	fs := c.flags("signup")
 	server := fs.String("server", "", "the Interlude server, e.g. wss://interlude.example")
 	kitPath := fs.String("kit", "", "file to write your recovery kit to (must not exist yet)")
+	fs.StringVar(&c.deviceName, "device-name", "", deviceNameUsage)
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -55,12 +56,16 @@ func cmdSignup(c *cli, args []string) error {
 		})
 }
 
+// deviceNameUsage describes --device-name for signup, login and recover.
+const deviceNameUsage = "the name this device shows in `interlude devices` on all your devices, sealed so the server cannot read it (default: this computer's host name)"
+
 // openWithKit parses login's and recover's flags, reads the recovery kit and opens the
 // profile (locked). The caller closes the client.
 func (c *cli) openWithKit(name string, args []string) (*client.Client, *client.RecoveryKit, error) {
 	fs := c.flags(name)
 	server := fs.String("server", "", "the server (default: the one in the kit)")
 	kitPath := fs.String("kit", "", "your recovery kit file")
+	fs.StringVar(&c.deviceName, "device-name", "", deviceNameUsage)
 	if err := parseNoArgs(fs, args); err != nil {
 		return nil, nil, err
 	}
@@ -221,15 +226,17 @@ func cmdDevices(c *cli, args []string) error {
 		return err
 	}
 	type devJSON struct {
-		ID       string `json:"id"`
-		Created  string `json:"created"`
-		LastSeen string `json:"last_seen"`
-		Revoked  bool   `json:"revoked"`
-		Current  bool   `json:"current"`
+		ID             string `json:"id"`
+		Name           string `json:"name"`            // empty: the device gave none
+		NameUnreadable bool   `json:"name_unreadable"` // it gave one that does not open
+		Created        string `json:"created"`
+		LastSeen       string `json:"last_seen"`
+		Revoked        bool   `json:"revoked"`
+		Current        bool   `json:"current"`
 	}
 	js := []devJSON{}
 	for _, d := range ds {
-		js = append(js, devJSON{d.ID.String(), d.Created.UTC().Format("2006-01-02"), d.LastSeen.UTC().Format(time.RFC3339), d.Revoked, d.Current})
+		js = append(js, devJSON{d.ID.String(), d.Name, d.NameUnreadable, d.Created.UTC().Format("2006-01-02"), d.LastSeen.UTC().Format(time.RFC3339), d.Revoked, d.Current})
 	}
 	return c.out(js, func(w io.Writer) {
 		for _, d := range ds {
@@ -241,11 +248,22 @@ func cmdDevices(c *cli, args []string) error {
 			if d.Revoked {
 				state = "revoked"
 			}
-			fmt.Fprintf(w, "%s %s  added %s  last seen %s  %s\n", mark, d.ID, d.Created.UTC().Format("2006-01-02"),
+			fmt.Fprintf(w, "%s %s  %-24s  added %s  last seen %s  %s\n", mark, d.ID, deviceName(d), d.Created.UTC().Format("2006-01-02"),
 				d.LastSeen.Local().Format("2006-01-02 15:00"), state)
 		}
 		fmt.Fprintln(w, "(* this device)")
 	})
+}
+
+// deviceName is how a device's name is shown.
+func deviceName(d client.Device) string {
+	switch {
+	case d.NameUnreadable:
+		return "(name does not open)"
+	case d.Name == "":
+		return "(no name)"
+	}
+	return d.Name
 }
 
 func cmdPassphrase(c *cli, args []string) error {

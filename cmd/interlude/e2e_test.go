@@ -20,6 +20,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"interlude/client"
 	"interlude/internal/e2etest"
 	"interlude/syncproto"
 )
@@ -280,8 +281,21 @@ func TestOfflineWritesKilledSyncAndSecondDevice(t *testing.T) {
 
 	// Device B signs in with the kit and the passphrase and sees all 50, byte-identical.
 	b := newDevice(t, passA)
-	b.ok("login", "--kit", kit)
+	b.ok("login", "--kit", kit, "--device-name", "Sam's phone")
 	b.ok("sync")
+	// Both devices list B by the name it gave itself, and A by its host name.
+	host, _ := os.Hostname()
+	for _, d := range []*device{a, b} {
+		var devs []struct{ Name string }
+		d.okJSON(&devs, "devices")
+		names := map[string]bool{}
+		for _, dev := range devs {
+			names[dev.Name] = true
+		}
+		if len(devs) != 2 || !names["Sam's phone"] || !names[client.DeviceNameFit(host)] {
+			t.Fatalf("devices list %+v; want Sam's phone and %q", devs, client.DeviceNameFit(host))
+		}
+	}
 	items := b.list()
 	if len(items) != n {
 		t.Fatalf("device B lists %d entries, want %d", len(items), n)

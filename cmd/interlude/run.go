@@ -51,9 +51,10 @@ type cli struct {
 	stdout io.Writer
 	stderr io.Writer
 
-	home     string
-	json     bool
-	passFile string
+	home       string
+	json       bool
+	passFile   string
+	deviceName string // --device-name of signup, login and recover
 }
 
 // exitErr carries an exit status and a message for the person.
@@ -277,7 +278,10 @@ func (c *cli) open() (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := client.Options{Logger: c.logger(), Now: c.now}
+	opts := client.Options{Logger: c.logger(), Now: c.now, DeviceName: c.deviceName}
+	if opts.DeviceName == "" {
+		opts.DeviceName, _ = os.Hostname() // sealed: only the account's devices read it
+	}
 	switch v := c.getenv(envKDF); v {
 	case "", "default":
 	case "minimum":
