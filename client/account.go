@@ -553,7 +553,9 @@ func (c *Client) Devices(ctx context.Context) ([]Device, error) {
 		dev := Device{ID: d.Device, Created: d.Created, LastSeen: d.LastSeen, Revoked: d.Revoked, Current: d.Current}
 		if len(d.Label) > 0 {
 			name, err := crypto.OpenDeviceLabel(sk, crypto.AccountID(p.Account), d.Label)
-			dev.Name, dev.NameUnreadable = name, err != nil
+			// Fitted again for display: another implementation may have sealed control
+			// characters, which a terminal would obey.
+			dev.Name, dev.NameUnreadable = DeviceNameFit(name), err != nil
 		}
 		out = append(out, dev)
 	}

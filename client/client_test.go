@@ -933,13 +933,42 @@ func TestDeviceNames(t *testing.T) {
 			t.Errorf("devices %+v; want Sam's laptop, Sam's phone and one without a name", ds)
 		}
 	}
+	// A name sealed with control characters (by another implementation) is shown without
+	// them: a terminal would obey an escape sequence.
+	sk, err := crypto.ParseSecretKey(kit.SecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil, err := crypto.SealDeviceLabel(sk, crypto.AccountID(kit.Account), "evil\x1b[2Jname")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", s.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bStatus, _ := b.Status(ctx)
+	if _, err := db.Exec(`UPDATE devices SET label = ? WHERE id = ?`, evil, bStatus.Device[:]); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	ds, err := a.Devices(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.ID == bStatus.Device && d.Name != "evil[2Jname" {
+			t.Errorf("a name with an escape sequence is shown as %q", d.Name)
+		}
+	}
+
 	// What the server holds is the sealed label, never the name (in the file or its log).
 	for _, path := range []string{s.dbPath, s.dbPath + "-wal"} {
 		dump, err := os.ReadFile(path)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			t.Fatal(err)
 		}
-		if bytes.Contains(dump, []byte("Sam's")) {
+		if bytes.Contains(dump, []byte("Sam's")) || bytes.Contains(dump, []byte("evil")) {
 			t.Errorf("%s holds a device name in clear", filepath.Base(path))
 		}
 	}
