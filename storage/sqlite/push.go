@@ -370,38 +370,30 @@ const listedByQuery = `SELECT account FROM changes WHERE record = ?`
 
 // listedBy returns the accounts whose feeds list a record as recipients.
 func (b *pusher) listedBy(id syncproto.RecordID) ([]syncproto.AccountID, error) {
-	rows, err := b.w.query(listedByQuery, id[:])
+	return b.accountIDs(listedByQuery, id[:])
+}
+
+// deleteGrants deletes every grant of a record and returns their recipients.
+func (b *pusher) deleteGrants(id syncproto.RecordID) ([]syncproto.AccountID, error) {
+	return b.accountIDs(`DELETE FROM grants WHERE record = ? RETURNING recipient`, id[:])
+}
+
+// accountIDs runs q, whose rows are one account ID each, and returns them.
+func (b *pusher) accountIDs(q string, args ...any) ([]syncproto.AccountID, error) {
+	rows, err := b.w.query(q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var accounts []syncproto.AccountID
+	var out []syncproto.AccountID
 	for rows.Next() {
 		var a syncproto.AccountID
 		if err := rows.Scan(fixed(a[:])); err != nil {
 			return nil, err
 		}
-		accounts = append(accounts, a)
+		out = append(out, a)
 	}
-	return accounts, rows.Err()
-}
-
-// deleteGrants deletes every grant of a record and returns their recipients.
-func (b *pusher) deleteGrants(id syncproto.RecordID) ([]syncproto.AccountID, error) {
-	rows, err := b.w.query(`DELETE FROM grants WHERE record = ? RETURNING recipient`, id[:])
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var lost []syncproto.AccountID
-	for rows.Next() {
-		var r syncproto.AccountID
-		if err := rows.Scan(fixed(r[:])); err != nil {
-			return nil, err
-		}
-		lost = append(lost, r)
-	}
-	return lost, rows.Err()
+	return out, rows.Err()
 }
 
 func (b *pusher) grant(g syncproto.GrantPush) (syncproto.ItemResult, error) {
