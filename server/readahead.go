@@ -70,7 +70,7 @@ type aheadSlot struct {
 	page *aheadPage
 }
 
-// take removes and returns the connection's page read ahead and frees its slot.
+// takeAhead removes and returns the connection's page read ahead and frees its slot.
 func (c *conn) takeAhead() *aheadPage {
 	c.ahead.mu.Lock()
 	p := c.ahead.page
