@@ -35,15 +35,18 @@ func TestAllowlistMatchesMigrations(t *testing.T) {
 		src.Write(b)
 		src.WriteString("\n")
 	}
-	tableRE := regexp.MustCompile(`(?m)^\s*(?:const \w+ = ` + "`" + `)?CREATE TABLE (?:IF NOT EXISTS )?(\w+) \(`)
+	tableRE := regexp.MustCompile(`(?m)^\s*(?:const \w+ = ` + "`" + `)?(?:CREATE TABLE (?:IF NOT EXISTS )?(\w+) \(|ALTER TABLE (\w+) ADD COLUMN$)`)
 	colRE := regexp.MustCompile(`^\s+(\w+)\s+(?:BLOB|INTEGER|TEXT)\b.*--\s*([a-z-]+)(?:\s*\((\w+)\))?`)
 	type col struct{ class, unit string }
 	got := map[string]map[string]col{}
 	cur := ""
 	for _, line := range strings.Split(src.String(), "\n") {
 		if m := tableRE.FindStringSubmatch(line); m != nil {
-			cur = m[1]
-			got[cur] = map[string]col{}
+			if cur = m[1]; cur != "" {
+				got[cur] = map[string]col{}
+			} else {
+				cur = m[2] // a column added to a table created earlier, on the next line
+			}
 			continue
 		}
 		if strings.HasPrefix(strings.TrimSpace(line), ")") {
@@ -56,6 +59,9 @@ func TestAllowlistMatchesMigrations(t *testing.T) {
 				c.unit = m[3]
 			}
 			got[cur][m[1]] = c
+			if strings.Contains(line, ";") { // the end of an ALTER TABLE
+				cur = ""
+			}
 		}
 	}
 	al := DefaultAllowlist()

@@ -284,9 +284,9 @@ func (b *pusher) create(rp syncproto.RecordPush, hash [32]byte) (syncproto.ItemR
 		return syncproto.ItemResult{}, false, err
 	}
 	seq := last + 1 // issued only if the record is new
-	n, err := b.w.execN(`INSERT INTO records (id, owner, revision, deleted, seq, owner_seq, received_hour, envelope_hash, owner_key, envelope)
-		VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-		id[:], b.owner[:], rp.Revision, seq, seq, b.hour, hash[:], nonNil(rp.OwnerKey), rp.Envelope)
+	n, err := b.w.execN(`INSERT INTO records (id, owner, revision, deleted, seq, owner_seq, received_hour, envelope_hash, owner_key, envelope, shared)
+		VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		id[:], b.owner[:], rp.Revision, seq, seq, b.hour, hash[:], nonNil(rp.OwnerKey), rp.Envelope, len(rp.Grants) > 0)
 	if err != nil || n == 0 {
 		return syncproto.ItemResult{}, false, err
 	}
@@ -317,8 +317,9 @@ func (b *pusher) update(rp syncproto.RecordPush, hash [32]byte) (syncproto.ItemR
 	if rp.Delete {
 		ownerKey = nil
 	}
-	if _, err := b.w.exec(`UPDATE records SET revision = ?, deleted = ?, seq = ?, owner_seq = ?, received_hour = ?, envelope_hash = ?, owner_key = ?, envelope = ?
-		WHERE id = ?`, rp.Revision, rp.Delete, seq, seq, b.hour, hash[:], ownerKey, envelope, id[:]); err != nil {
+	// A new revision replaces every grant (deleteGrants above, insertGrants below).
+	if _, err := b.w.exec(`UPDATE records SET revision = ?, deleted = ?, seq = ?, owner_seq = ?, received_hour = ?, envelope_hash = ?, owner_key = ?, envelope = ?, shared = ?
+		WHERE id = ?`, rp.Revision, rp.Delete, seq, seq, b.hour, hash[:], ownerKey, envelope, len(rp.Grants) > 0, id[:]); err != nil {
 		return syncproto.ItemResult{}, err
 	}
 	b.fed[b.owner] = uint64(seq)
@@ -442,6 +443,9 @@ func (b *pusher) grant(g syncproto.GrantPush) (syncproto.ItemResult, error) {
 	if accepted.Seq, err = b.feedOwner(b.owner, id); err != nil {
 		return syncproto.ItemResult{}, err
 	}
+	if err := b.markShared(id); err != nil {
+		return syncproto.ItemResult{}, err
+	}
 	_, err = b.feed(g.Recipient, id)
 	return accepted, err
 }
@@ -470,8 +474,19 @@ func (b *pusher) revoke(rv syncproto.Revoke) (syncproto.ItemResult, error) {
 	if accepted.Seq, err = b.feedOwner(b.owner, id); err != nil {
 		return syncproto.ItemResult{}, err
 	}
+	if err := b.markShared(id); err != nil {
+		return syncproto.ItemResult{}, err
+	}
 	_, err = b.feed(rv.Recipient, id)
 	return accepted, err
+}
+
+// markShared sets a record's shared flag to whether it has a grant now. Changes reads the
+// grants of shared records only (records_shared), so the flag must follow every grant
+// and revocation; a new revision sets it in its own UPDATE.
+func (b *pusher) markShared(record syncproto.RecordID) error {
+	_, err := b.w.exec(`UPDATE records SET shared = EXISTS (SELECT 1 FROM grants WHERE record = ?1) WHERE id = ?1`, record[:])
+	return err
 }
 
 // ExpireGrants deletes the grants whose expiry is at or before now, appends the change to
@@ -513,6 +528,9 @@ func (s *Store) ExpireGrants(ctx context.Context, now time.Time) (map[syncproto.
 			}
 			if i+1 == len(xs) || xs[i+1].record != x.record { // the owner once per record
 				if _, err := b.feedOwner(x.owner, x.record); err != nil {
+					return err
+				}
+				if err := b.markShared(x.record); err != nil {
 					return err
 				}
 			}

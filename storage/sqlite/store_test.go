@@ -262,7 +262,7 @@ func TestSchemaClasses(t *testing.T) {
 	classes := map[string]bool{"random-id": true, "public-key": true, "wrapped-key": true, "opaque-blob": true,
 		"hash": true, "seq": true, "flag": true, "coarse-time": true, "client-time": true}
 	documented := map[string]string{} // table.column → class
-	table := regexp.MustCompile(`(?i)^CREATE TABLE (?:IF NOT EXISTS )?(\w+)`)
+	table := regexp.MustCompile(`(?i)^(?:CREATE TABLE (?:IF NOT EXISTS )?|ALTER TABLE )(\w+)`)
 	column := regexp.MustCompile(`^\s+(\w+)\s+(?:INTEGER|BLOB)\b.*--\s*([a-z-]+)`)
 	var all strings.Builder
 	for _, m := range migrations {
@@ -923,6 +923,150 @@ func TestCoarseTimes(t *testing.T) {
 		}
 		if bad != 0 {
 			t.Errorf("%s: %d values finer than %d s", c.column, bad, c.unit)
+		}
+	}
+}
+
+// TestSharedFlag follows records.shared through every write that adds or removes a grant:
+// it must say whether the record has a grant now, because Changes reads the grants of
+// shared records only.
+func TestSharedFlag(t *testing.T) {
+	s := openTest(t, Options{})
+	owner, alice, bob := createAccount(t, s), createAccount(t, s), createAccount(t, s)
+	grant := func(id syncproto.RecordID, rev uint64, to syncproto.AccountID, expires time.Time) syncproto.GrantPush {
+		return syncproto.GrantPush{Record: id, Revision: rev, Recipient: to, Expires: expires, Blob: randomBytes(200)}
+	}
+	push := func(p syncproto.Push) {
+		t.Helper()
+		res, err := s.Push(t.Context(), owner, p, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res.Results {
+			if r.Status != syncproto.StatusAccepted {
+				t.Fatalf("push refused: %+v", r)
+			}
+		}
+	}
+	check := func(step string, want map[syncproto.RecordID]bool) {
+		t.Helper()
+		for id, w := range want {
+			var got bool
+			if err := s.readers.Get(&got, "SELECT shared FROM records WHERE id = ?", id[:]); err != nil {
+				t.Fatal(err)
+			}
+			if got != w {
+				t.Errorf("%s: shared = %v, want %v", step, got, w)
+			}
+		}
+		var wrong int
+		if err := s.readers.Get(&wrong, "SELECT count(*) FROM records WHERE shared != EXISTS (SELECT 1 FROM grants WHERE record = records.id)"); err != nil {
+			t.Fatal(err)
+		}
+		if wrong != 0 {
+			t.Errorf("%s: %d records whose flag disagrees with their grants", step, wrong)
+		}
+		page, err := s.Changes(t.Context(), owner, 0, 100, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range page.Items {
+			var n int
+			if err := s.readers.Get(&n, "SELECT count(*) FROM grants WHERE record = ?", c.Record[:]); err != nil {
+				t.Fatal(err)
+			}
+			if len(c.Grants) != n {
+				t.Errorf("%s: the owner's feed shows %d grants of record %s, the store holds %d", step, len(c.Grants), c.Record, n)
+			}
+		}
+	}
+
+	plain, withGrant := newRecord(100), newRecord(100)
+	withGrant.Grants = []syncproto.GrantPush{grant(withGrant.Record, 1, alice, time.Time{})}
+	push(syncproto.Push{Records: []syncproto.RecordPush{plain, withGrant}})
+	check("created", map[syncproto.RecordID]bool{plain.Record: false, withGrant.Record: true})
+
+	push(syncproto.Push{Grants: []syncproto.GrantPush{grant(plain.Record, 1, alice, time.Time{}), grant(plain.Record, 1, bob, testNow.Add(time.Hour))}})
+	check("granted", map[syncproto.RecordID]bool{plain.Record: true})
+
+	push(syncproto.Push{Revokes: []syncproto.Revoke{{Record: plain.Record, Recipient: alice}}})
+	check("one of two revoked", map[syncproto.RecordID]bool{plain.Record: true})
+
+	if _, err := s.ExpireGrants(t.Context(), testNow.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	check("last grant expired", map[syncproto.RecordID]bool{plain.Record: false})
+
+	next := newRecord(100)
+	next.Record, next.BaseRevision, next.Revision = withGrant.Record, 1, 2
+	push(syncproto.Push{Records: []syncproto.RecordPush{next}})
+	check("new revision without grants", map[syncproto.RecordID]bool{withGrant.Record: false})
+
+	again := newRecord(100)
+	again.Record, again.BaseRevision, again.Revision = withGrant.Record, 2, 3
+	again.Grants = []syncproto.GrantPush{grant(withGrant.Record, 3, bob, time.Time{})}
+	push(syncproto.Push{Records: []syncproto.RecordPush{again}})
+	check("new revision with a grant", map[syncproto.RecordID]bool{withGrant.Record: true})
+
+	push(syncproto.Push{Revokes: []syncproto.Revoke{{Record: withGrant.Record, Recipient: bob}}})
+	check("revoked", map[syncproto.RecordID]bool{withGrant.Record: false})
+
+	push(syncproto.Push{Grants: []syncproto.GrantPush{grant(withGrant.Record, 3, alice, time.Time{})}})
+	del := syncproto.RecordPush{Record: withGrant.Record, BaseRevision: 3, Revision: 4, Delete: true, Envelope: bytes.Repeat([]byte{0xd1}, 105)}
+	push(syncproto.Push{Records: []syncproto.RecordPush{del}})
+	check("deleted", map[syncproto.RecordID]bool{withGrant.Record: false})
+}
+
+// TestSharedFlagMigration opens a database as it was before records.shared existed
+// (schema version 2) and checks that migration 3 marks exactly the records with a grant.
+func TestSharedFlagMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "interlude.db")
+	s, err := Open(t.Context(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, grantee := createAccount(t, s), createAccount(t, s)
+	plain, shared, revoked := newRecord(100), newRecord(100), newRecord(100)
+	for _, rp := range []*syncproto.RecordPush{&shared, &revoked} {
+		rp.Grants = []syncproto.GrantPush{{Record: rp.Record, Revision: 1, Recipient: grantee, Blob: randomBytes(200)}}
+	}
+	if _, err := s.Push(t.Context(), owner, syncproto.Push{Records: []syncproto.RecordPush{plain, shared, revoked},
+		Revokes: []syncproto.Revoke{{Record: revoked.Record, Recipient: grantee}}}, testNow); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// Back to version 2: the rows stay, the flag and its index go.
+	db, err := sqlx.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DROP INDEX records_shared; ALTER TABLE records DROP COLUMN shared;
+		DELETE FROM schema_migrations WHERE version = 3`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err = Open(t.Context(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for id, want := range map[syncproto.RecordID]bool{plain.Record: false, shared.Record: true, revoked.Record: false} {
+		var got bool
+		if err := s.readers.Get(&got, "SELECT shared FROM records WHERE id = ?", id[:]); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("record %s: shared = %v after migration, want %v", id, got, want)
+		}
+	}
+	page, err := s.Changes(t.Context(), owner, 0, 10, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range page.Items {
+		if (len(c.Grants) > 0) != (c.Record == shared.Record) {
+			t.Errorf("record %s: %d grants in the owner's feed after migration", c.Record, len(c.Grants))
 		}
 	}
 }
