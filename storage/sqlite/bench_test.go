@@ -8,7 +8,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -209,9 +208,9 @@ func BenchmarkChanges(b *testing.B) {
 // BenchmarkRawPaging reads the same rows directly: keyset paging on the records table's
 // rowid, the same columns, no join and no visibility rule. Each op is one page. Two ways
 // of taking the bytes out: scan=bytes scans into []byte (database/sql copies each value
-// out of the driver's buffer), scan=arena scans sql.RawBytes and copies them into one
-// arena per page, as Changes does; the second is the cheaper read, so the stricter
-// ceiling.
+// out of the driver's slice), scan=owned keeps the driver's slices with the scanners
+// Changes uses (ownedBlob, seqScan, idScan); the second is the cheaper read, so the
+// stricter ceiling.
 func BenchmarkRawPaging(b *testing.B) {
 	s, _ := pagingStore(b, pagingRows)
 	ctx := context.Background()
@@ -230,10 +229,10 @@ func BenchmarkRawPaging(b *testing.B) {
 		envelope []byte
 		ownerKey []byte
 	}
-	for _, arenaScan := range []bool{false, true} {
+	for _, owned := range []bool{false, true} {
 		name := "scan=bytes"
-		if arenaScan {
-			name = "scan=arena"
+		if owned {
+			name = "scan=owned"
 		}
 		b.Run(name, func(b *testing.B) {
 			var after int64
@@ -244,15 +243,13 @@ func BenchmarkRawPaging(b *testing.B) {
 					b.Fatal(err)
 				}
 				page := make([]row, 0, pageSize)
-				var (
-					blobs              arena
-					envelope, ownerKey sql.RawBytes
-				)
 				for rows.Next() {
 					var r row
-					if arenaScan {
-						err = rows.Scan(&r.seq, fixed(r.id[:]), fixed(r.owner[:]), &r.revision, &r.deleted, &envelope, &ownerKey)
-						r.envelope, r.ownerKey = blobs.copy(envelope), blobs.copy(ownerKey)
+					if owned {
+						var seq, revision seqScan
+						err = rows.Scan(&seq, (*idScan)(&r.id), (*idScan)(&r.owner), &revision, &r.deleted,
+							(*ownedBlob)(&r.envelope), (*ownedBlob)(&r.ownerKey))
+						r.seq, r.revision = int64(seq), uint64(revision)
 					} else {
 						err = rows.Scan(&r.seq, fixed(r.id[:]), fixed(r.owner[:]), &r.revision, &r.deleted, &r.envelope, &r.ownerKey)
 					}

@@ -133,8 +133,8 @@ func seqArg(after uint64) int64 {
 // Changes returns a page of the account's feed after cursor after, at most limit items
 // (limit <= 0 means syncproto.DefaultMaxPullPage), each record once in its latest state
 // as the account may see it at now. The page's Cursor is the seq of its last item, or
-// after when the page is empty. The items' byte fields share a few large allocations
-// (see arena): keeping one field keeps its chunk (up to 128 KiB) alive.
+// after when the page is empty. Each byte field of the items is its own allocation, made
+// by the driver as it read the row (ownedBlob).
 func (s *Store) Changes(ctx context.Context, account syncproto.AccountID, after uint64, limit int, now time.Time) (syncproto.Changes, error) {
 	if limit <= 0 {
 		limit = syncproto.DefaultMaxPullPage
@@ -163,7 +163,6 @@ func (s *Store) Changes(ctx context.Context, account syncproto.AccountID, after 
 		}
 		items := make([]syncproto.Change, 0, min(limit+1, maxPreallocItems))
 		owned := false // a live record of the account's own is in the page: fetch its grants
-		var blobs arena
 		for len(items) <= limit {
 			part := rcp // the part with the lower seq next (seqs never tie)
 			if own.ok && (!rcp.ok || own.seq < rcp.seq) {
@@ -172,7 +171,7 @@ func (s *Store) Changes(ctx context.Context, account syncproto.AccountID, after 
 			if !part.ok {
 				break // both parts are exhausted
 			}
-			c := part.change(&blobs)
+			c := part.change()
 			owned = owned || (c.Owner == account && c.State == syncproto.StateLive)
 			items = append(items, c)
 			if err := part.next(); err != nil {
@@ -200,21 +199,22 @@ func (s *Store) Changes(ctx context.Context, account syncproto.AccountID, after 
 }
 
 // feedPart is one part of an account's feed (its own records, or its entries as a
-// recipient), read one row ahead: while ok, the fields hold the next row, its byte
-// fields still in the driver's buffers (valid until the part's next row is read).
+// recipient), read one row ahead: while ok, the fields hold the next row. Its byte fields
+// are the driver's own slices for that row (ownedBlob), so they outlive the row.
 type feedPart struct {
 	account syncproto.AccountID
 	own     bool
 	rows    *sql.Rows
 	ok      bool
+	dest    []any // Scan's arguments, pointing at the fields below, made once
 
-	seq                     uint64
+	seq                     seqScan
 	record                  syncproto.RecordID
 	owner                   syncproto.AccountID
-	revision                uint64
+	revision                seqScan
 	deleted                 bool
 	gRevision, gExpiry      sql.NullInt64
-	gBlob, envelope, ownKey sql.RawBytes
+	gBlob, envelope, ownKey ownedBlob
 }
 
 // next reads the part's next row.
@@ -222,22 +222,26 @@ func (f *feedPart) next() error {
 	if f.ok = f.rows.Next(); !f.ok {
 		return f.rows.Err()
 	}
-	if f.own {
-		f.owner = f.account
-		return f.rows.Scan(&f.seq, fixed(f.record[:]), &f.revision, &f.deleted, &f.envelope, &f.ownKey)
+	if f.dest == nil {
+		if f.own {
+			f.owner = f.account
+			f.dest = []any{&f.seq, (*idScan)(&f.record), &f.revision, &f.deleted, &f.envelope, &f.ownKey}
+		} else {
+			f.dest = []any{&f.seq, (*idScan)(&f.record), (*idScan)(&f.owner), &f.revision, &f.deleted,
+				&f.gRevision, &f.gExpiry, &f.gBlob, &f.envelope}
+		}
 	}
-	return f.rows.Scan(&f.seq, fixed(f.record[:]), fixed(f.owner[:]), &f.revision, &f.deleted,
-		&f.gRevision, &f.gExpiry, &f.gBlob, &f.envelope)
+	return f.rows.Scan(f.dest...)
 }
 
-// change is the current row as the account may see it, its bytes copied into blobs.
-func (f *feedPart) change(blobs *arena) syncproto.Change {
-	c := syncproto.Change{Seq: f.seq, Record: f.record, Owner: f.owner, Revision: f.revision, Envelope: blobs.copy(f.envelope)}
+// change is the current row as the account may see it.
+func (f *feedPart) change() syncproto.Change {
+	c := syncproto.Change{Seq: uint64(f.seq), Record: f.record, Owner: f.owner, Revision: uint64(f.revision), Envelope: f.envelope}
 	if f.own {
-		c.OwnerKey = blobs.copy(f.ownKey)
+		c.OwnerKey = f.ownKey
 		visible(f.account, &c, f.deleted, sql.NullInt64{}, sql.NullInt64{}, nil, true)
 	} else {
-		visible(f.account, &c, f.deleted, f.gRevision, f.gExpiry, blobs.copy(f.gBlob), true)
+		visible(f.account, &c, f.deleted, f.gRevision, f.gExpiry, f.gBlob, true)
 	}
 	return c
 }
@@ -245,29 +249,6 @@ func (f *feedPart) change(blobs *arena) syncproto.Change {
 // maxPreallocItems bounds the items slice Changes allocates before it knows how many
 // rows the page has (the server's page size is far smaller).
 const maxPreallocItems = 1024
-
-// arena hands out copies of a page's byte fields (envelopes, owner keys, grant blobs)
-// carved from a few large allocations: a page of 500 items then costs a handful of
-// allocations instead of two or three per item, and the rows' bytes are copied once, from
-// the driver's buffer (scanned as sql.RawBytes, valid only until the next row) into the
-// arena. Every copy is capped at its length, so appending to one never overwrites the
-// next. The items of a page therefore share memory: a caller that keeps one field keeps
-// its chunk alive (at most arenaChunk bytes, or the field's own size if larger).
-type arena struct{ buf []byte }
-
-const arenaChunk = 128 << 10
-
-func (a *arena) copy(b []byte) []byte {
-	if b == nil {
-		return nil
-	}
-	if len(b) > cap(a.buf)-len(a.buf) {
-		a.buf = make([]byte, 0, max(arenaChunk, len(b)))
-	}
-	n := len(a.buf)
-	a.buf = append(a.buf, b...)
-	return a.buf[n:len(a.buf):len(a.buf)]
-}
 
 // visible applies the visibility rule to a row: c holds the record's stored state, the
 // g* values the account's own live grant if any, inFeed whether the record is in the

@@ -447,3 +447,46 @@ func (f fixed) Scan(src any) error {
 	copy(f, b)
 	return nil
 }
+
+// The scanners below serve the feed's hot loop (Changes, several hundred rows a page).
+// They are pointer types, so that passing one to Scan allocates nothing, and each takes
+// the driver's value as it is, without database/sql's conversions.
+
+// idScan scans a 16-byte ID (an account or record ID) into the array it points to.
+type idScan [16]byte
+
+func (p *idScan) Scan(src any) error { return fixed(p[:]).Scan(src) }
+
+// seqScan scans a non-negative integer (a seq or revision) into a uint64.
+type seqScan uint64
+
+func (p *seqScan) Scan(src any) error {
+	v, ok := src.(int64)
+	if !ok || v < 0 {
+		return fmt.Errorf("scan %T %v into a seq: want a non-negative integer", src, src)
+	}
+	*p = seqScan(v)
+	return nil
+}
+
+// ownedBlob scans a blob (or NULL, as nil) by keeping the slice the driver returned
+// rather than copying it.
+//
+// database/sql's contract lets a driver reuse that memory at the next row; this driver
+// (modernc.org/sqlite, rows.Next) makes a new slice for every blob of every row, so the
+// slice is the caller's to keep, and a page of envelopes is copied once, out of SQLite,
+// instead of twice. TestOwnedBlobsAreFresh checks that property of the driver, and fails
+// if an upgrade changes it: then this must copy.
+type ownedBlob []byte
+
+func (p *ownedBlob) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*p = nil
+	case []byte:
+		*p = v[:len(v):len(v)]
+	default:
+		return fmt.Errorf("scan %T into a blob", src)
+	}
+	return nil
+}

@@ -1,11 +1,13 @@
 package sqlite
 
 import (
+	"bytes"
 	"path/filepath"
 	"testing"
 
 	"interlude/storage"
 	"interlude/storage/storagetest"
+	"interlude/syncproto"
 )
 
 // openTest opens a store in a new file under t.TempDir and closes it when the test ends.
@@ -30,25 +32,54 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// TestArenaCopies checks that the arena's copies are independent of their source and of
-// each other: appending to one never overwrites the next, and nil stays nil.
-func TestArenaCopies(t *testing.T) {
-	var a arena
-	src := []byte("first")
-	one, two := a.copy(src), a.copy([]byte("second"))
-	src[0] = 'X'
-	if string(one) != "first" || string(two) != "second" {
-		t.Fatalf("copies %q %q changed with their source", one, two)
+// TestOwnedBlobsAreFresh checks what ownedBlob relies on: the driver returns a new slice
+// for every blob of every row, which the next row, the end of the query and the next
+// query on the same connection leave alone. It reads the feed query itself.
+func TestOwnedBlobsAreFresh(t *testing.T) {
+	s := openTest(t, Options{})
+	s.readers.SetMaxOpenConns(1) // the next query runs on the same connection
+	owner := createAccount(t, s)
+	var pushed []syncproto.RecordPush
+	for range 5 {
+		pushed = append(pushed, newRecord(1000))
 	}
-	one = append(one, "!!!!!!"...)
-	if string(two) != "second" {
-		t.Fatalf("appending to one copy overwrote the next: %q", two)
+	if _, err := s.Push(t.Context(), owner, syncproto.Push{Records: pushed}, testNow); err != nil {
+		t.Fatal(err)
 	}
-	if a.copy(nil) != nil {
-		t.Fatal("a nil field came back non-nil")
+	read := func(after int) (envelopes, keys [][]byte) {
+		rows, err := s.readers.Query(ownFeedQuery, owner[:], after, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				seq, rev      seqScan
+				id            syncproto.RecordID
+				deleted       bool
+				envelope, key ownedBlob
+			)
+			if err := rows.Scan(&seq, (*idScan)(&id), &rev, &deleted, &envelope, &key); err != nil {
+				t.Fatal(err)
+			}
+			envelopes, keys = append(envelopes, envelope), append(keys, key)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return envelopes, keys
 	}
-	big := a.copy(make([]byte, 3*arenaChunk))
-	if len(big) != 3*arenaChunk {
-		t.Fatalf("a field larger than a chunk came back %d bytes", len(big))
+	envelopes, keys := read(0)
+	read(2) // the same statement again, on the same connection, from another row
+	if len(envelopes) != len(pushed) {
+		t.Fatalf("read %d rows, pushed %d", len(envelopes), len(pushed))
+	}
+	for i, rp := range pushed {
+		if !bytes.Equal(envelopes[i], rp.Envelope) || !bytes.Equal(keys[i], rp.OwnerKey) {
+			t.Fatalf("row %d changed after later rows and queries were read: the driver reuses its buffers, so ownedBlob must copy", i)
+		}
+	}
+	if cap(envelopes[0]) != len(envelopes[0]) {
+		t.Errorf("an owned blob has spare capacity (%d > %d): appending to it could reach other memory", cap(envelopes[0]), len(envelopes[0]))
 	}
 }
