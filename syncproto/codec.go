@@ -1,6 +1,7 @@
 package syncproto
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -117,8 +118,11 @@ func AppendFrame(dst []byte, requestID uint64, m Message) ([]byte, error) {
 
 // Decode parses one frame. It returns a pointer to the message (*Push, *Error, …), so a
 // type switch over the result uses pointer cases; *Error also satisfies error. Decoded
-// byte slices are fresh copies that never share memory with frame, and empty ones are
-// nil. On error, requestID is still the frame's request ID if the header could be read
+// byte slices never share memory with frame, and empty ones are nil. They share one copy
+// of the frame with each other (one allocation per frame rather than one per field, which
+// matters for a page of hundreds of envelopes), each capped at its length so that an
+// append to one never reaches the next: a caller that keeps one field of a large frame for
+// long keeps the whole copy, and should clone the field instead. On error, requestID is still the frame's request ID if the header could be read
 // (so that a server can address its Error answer), and m is nil.
 //
 // Decode accepts every type, whichever way it travels; refusing a message that arrives
@@ -128,7 +132,7 @@ func Decode(frame []byte) (requestID uint64, m Message, err error) {
 		return 0, nil, fmt.Errorf("%w: empty frame", ErrMalformed)
 	}
 	t := Type(frame[0])
-	r := reader{b: frame[1:], path: path{root: t}}
+	r := reader{b: bytes.Clone(frame[1:]), path: path{root: t}}
 	requestID = r.uvarint("request ID")
 	if r.err != nil {
 		return 0, nil, r.err
@@ -533,8 +537,7 @@ func (r *reader) blob(name string, max int) []byte {
 	if n == 0 {
 		return nil
 	}
-	p := make([]byte, n)
-	copy(p, r.b)
+	p := r.b[:n:n] // Decode's own copy of the frame, capped
 	r.b = r.b[n:]
 	return p
 }
