@@ -259,10 +259,19 @@ const benchBatch = 64
 
 // BenchmarkPushOverWebSocket measures durable ingest of 1 KiB envelopes over real
 // WebSockets into a server in its own process: records/s, and the server's CPU per
-// record from its getrusage. b.N is the number of records.
+// record from its getrusage. b.N is the number of records. Each connection pushes
+// batches of 64 with two in flight; the last case pushes as the client library does
+// (client.pushRecords): batches of syncproto.DefaultMaxBatch, one at a time.
 func BenchmarkPushOverWebSocket(b *testing.B) {
-	for _, conns := range []int{1, 8, 64} {
-		b.Run(fmt.Sprintf("conns=%d", conns), func(b *testing.B) {
+	for _, tc := range []struct{ conns, batch, depth int }{
+		{1, benchBatch, 2}, {8, benchBatch, 2}, {64, benchBatch, 2}, {1, syncproto.DefaultMaxBatch, 1},
+	} {
+		name := fmt.Sprintf("conns=%d", tc.conns)
+		if tc.batch != benchBatch {
+			name = fmt.Sprintf("conns=%d,batch=%d,inflight=%d", tc.conns, tc.batch, tc.depth)
+		}
+		conns := tc.conns
+		b.Run(name, func(b *testing.B) {
 			h := startHelper(b)
 			clients := make([]*servertest.Client, conns)
 			for i := range clients {
@@ -270,7 +279,7 @@ func BenchmarkPushOverWebSocket(b *testing.B) {
 			}
 			work := make([][]*syncproto.Push, conns)
 			for i := range work {
-				work[i] = batches(b.N/conns+boolInt(i < b.N%conns), benchBatch)
+				work[i] = batches(b.N/conns+boolInt(i < b.N%conns), tc.batch)
 			}
 			before := h.read(b, false)
 			b.ResetTimer()
@@ -281,7 +290,7 @@ func BenchmarkPushOverWebSocket(b *testing.B) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					accepted.Add(pushPipelined(b, c, work[i], 2))
+					accepted.Add(pushPipelined(b, c, work[i], tc.depth))
 				}()
 			}
 			wg.Wait()
