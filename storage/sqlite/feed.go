@@ -64,7 +64,7 @@ LIMIT ?3`
 // that index to the rowid, which makes each record's place distinct, so the grants come
 // in (seq, recipient) order with no sort.
 const feedGrantsQuery = `
-SELECT g.record, g.recipient, g.revision, g.expires, g.blob
+SELECT r.owner_seq, g.record, g.recipient, g.revision, g.expires, g.blob
 FROM records r INDEXED BY records_shared
 JOIN grants g ON g.record = r.id
 WHERE r.owner = ?1 AND r.owner_seq > ?2 AND r.owner_seq <= ?3 AND r.shared = 1 AND (g.expires = 0 OR g.expires > ?4)
@@ -276,37 +276,40 @@ func visible(account syncproto.AccountID, c *syncproto.Change, deleted bool, gRe
 }
 
 // ownerGrants fills in the grants of the account's own live records among items, which
-// are the feed range (after, last]. Other items keep what visible gave them.
+// are the feed range (after, last] in seq order. The grants come in seq order too, so one
+// pass over both matches them. Other items keep what visible gave them.
 func (s *Store) ownerGrants(ctx context.Context, tx *sqlx.Tx, account syncproto.AccountID, after, last uint64, now time.Time, items []syncproto.Change) error {
 	rows, err := tx.StmtxContext(ctx, s.rq.feedGrants).QueryContext(ctx, account[:], seqArg(after), seqArg(last), now.Unix())
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	index := make(map[syncproto.RecordID]int, len(items))
-	for i := range items {
-		if items[i].Owner == account && items[i].State == syncproto.StateLive {
-			index[items[i].Record] = i
-		}
-	}
+	i := 0
 	for rows.Next() {
-		g, err := scanGrant(rows)
+		var seq seqScan
+		g, err := scanGrant(rows, &seq)
 		if err != nil {
 			return err
 		}
-		if i, ok := index[g.Record]; ok {
+		for i < len(items) && items[i].Seq < uint64(seq) {
+			i++
+		}
+		if i < len(items) && items[i].Seq == uint64(seq) && items[i].Record == g.Record &&
+			items[i].Owner == account && items[i].State == syncproto.StateLive {
 			items[i].Grants = append(items[i].Grants, g)
 		}
 	}
 	return rows.Err()
 }
 
-func scanGrant(rows *sql.Rows) (syncproto.GrantPush, error) {
+// scanGrant scans a grant: record, recipient, revision, expiry, blob, after the columns
+// in first if any.
+func scanGrant(rows *sql.Rows, first ...any) (syncproto.GrantPush, error) {
 	var (
 		g       syncproto.GrantPush
 		expires int64
 	)
-	err := rows.Scan(fixed(g.Record[:]), fixed(g.Recipient[:]), &g.Revision, &expires, &g.Blob)
+	err := rows.Scan(append(first, fixed(g.Record[:]), fixed(g.Recipient[:]), &g.Revision, &expires, &g.Blob)...)
 	g.Expires = timeOrZero(expires)
 	return g, err
 }
