@@ -25,11 +25,13 @@ const (
 	stateOpen                  // Hello answered
 )
 
-// outFrame is one item of a connection's send queue: an encoded message, or (when
-// closeCode is set) a close frame after which nothing more is written.
+// outFrame is one item of a connection's send queue: an answer for the writer to encode
+// (msg, addressed to reqID), an encoded frame (data), or (when closeCode is set) a close
+// frame after which nothing more is written.
 type outFrame struct {
+	msg       syncproto.Message
+	reqID     uint64
 	data      []byte
-	pooled    *[]byte // data's buffer, returned to outBufs once written
 	closeCode int
 	reason    string
 }
@@ -230,13 +232,20 @@ func (c *conn) handleFrame(frame []byte) {
 	}
 }
 
-// reply encodes msg into a pooled buffer and queues it.
+// reply queues msg as the answer to reqID. The writer encodes it, so that the reader can
+// go on at once (after a Changes page, to read the next page ahead while the writer
+// encodes and sends this one). msg must not change once queued.
 func (c *conn) reply(reqID uint64, msg syncproto.Message) {
-	buf := getOut()
-	data, err := syncproto.AppendFrame((*buf)[:0], reqID, msg)
+	c.enqueue(outFrame{msg: msg, reqID: reqID})
+}
+
+// encodeAnswer encodes msg as the answer to reqID into buf, or an Error if msg cannot be
+// encoded or would pass the frame limit.
+func (c *conn) encodeAnswer(buf []byte, reqID uint64, msg syncproto.Message) []byte {
+	data, err := syncproto.AppendFrame(buf[:0], reqID, msg)
 	if err != nil {
 		c.s.log.Error("encoding a reply failed", "event", "encode_failed", "type", msg.Type().String(), "err", err)
-		data, _ = syncproto.AppendFrame((*buf)[:0], reqID, &syncproto.Error{Code: syncproto.CodeInternal, Message: msgInternal})
+		data, _ = syncproto.AppendFrame(data[:0], reqID, &syncproto.Error{Code: syncproto.CodeInternal, Message: msgInternal})
 	}
 	if len(data) > c.s.limits.MaxFrame {
 		// Only a Fetch of many large records can get here: the client asks for fewer.
@@ -244,8 +253,7 @@ func (c *conn) reply(reqID uint64, msg syncproto.Message) {
 		data, _ = syncproto.AppendFrame(data[:0], reqID, &syncproto.Error{Code: syncproto.CodeTooLarge,
 			Message: "the answer would be larger than the frame limit (Welcome.Limits.MaxFrame): ask for fewer records at once"})
 	}
-	*buf = data
-	c.enqueue(outFrame{data: data, pooled: buf})
+	return data
 }
 
 // outBufs recycles encoded answers: a Changes page is hundreds of kilobytes, and
@@ -346,7 +354,6 @@ func (c *conn) writeLoop() {
 	closed := false // a close frame was written, or writing failed
 	write := func(f outFrame) {
 		if closed {
-			putOut(f.pooled)
 			return
 		}
 		deadline := time.Now().Add(c.s.cfg.WriteTimeout)
@@ -357,9 +364,15 @@ func (c *conn) writeLoop() {
 			// Give the peer a moment to answer the close; then the reader ends.
 			c.ws.NetConn().SetReadDeadline(time.Now().Add(lingerTimeout))
 		} else {
+			data, buf := f.data, (*[]byte)(nil)
+			if f.msg != nil {
+				buf = getOut()
+				*buf = c.encodeAnswer(*buf, f.reqID, f.msg)
+				data = *buf
+			}
 			c.ws.SetWriteDeadline(deadline)
-			err = c.ws.WriteMessage(websocket.BinaryMessage, f.data)
-			putOut(f.pooled)
+			err = c.ws.WriteMessage(websocket.BinaryMessage, data)
+			putOut(buf)
 		}
 		if err != nil {
 			closed = true
