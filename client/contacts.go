@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -233,7 +234,164 @@ func (c *Client) saveContact(ctx context.Context, tx *sqlx.Tx, k *keys, ct *cont
 		seen_bundle = excluded.seen_bundle, verified = excluded.verified`,
 		ct.account[:], ct.bundle.Bytes(), fp[:], name, string(ct.role), string(ct.state), ct.reason, pairing, seen,
 		verified, ct.created.Unix())
-	return err
+	if err != nil {
+		return err
+	}
+	return c.publishContact(ctx, tx, k, ct)
+}
+
+// Contacts are kept per device (the contacts table) and told to the account's other
+// devices through one own record per contact, a contact document (control.go) that is
+// never shared: sealed and signed by the account like any entry, so the server can
+// neither read nor alter it, and it carries the in-person verification (the pinned
+// bundle) to devices that were not there. A device writes it whenever a contact's
+// account-wide state changes (paired, renamed, ended; saveContact), and applies the
+// other devices' (adoptContact). Pending and refused pairings, and key changes seen, stay
+// with the device that has them.
+
+// publishContacts publishes every contact that has no contact document saying what this
+// device holds: contacts paired before contact documents existed, for one.
+func (c *Client) publishContacts(ctx context.Context, k *keys) error {
+	return inTx(ctx, c.db, func(tx *sqlx.Tx) error {
+		cts, err := loadContacts(ctx, tx, k, true)
+		if err != nil {
+			return err
+		}
+		for _, ct := range cts {
+			if err := c.publishContact(ctx, tx, k, ct); err != nil {
+				return fmt.Errorf("contact %s: %w", ct.display(), err)
+			}
+		}
+		return nil
+	})
+}
+
+// contactDoc is the contact document for ct.
+func contactDoc(ct *contact) *control {
+	d := &control{Interlude: roleContact, Account: ct.account.String(), Bundle: ct.bundle.Bytes(),
+		Role: string(ct.role), State: string(ct.state), Name: ct.name}
+	if !ct.pairing.IsZero() {
+		d.Pairing = ct.pairing.String()
+	}
+	if !ct.paired.IsZero() {
+		d.PairedAt = ct.paired.Unix()
+	}
+	return d
+}
+
+// publishContact brings the account's contact document for ct in step with ct: it
+// writes the document, or a new revision of it, unless it already says the same. Only
+// paired and ended contacts are published.
+func (c *Client) publishContact(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact) error {
+	if ct.state != ContactPaired && ct.state != ContactEnded {
+		return nil
+	}
+	doc := contactDoc(ct).marshal()
+	me := syncproto.AccountID(k.id.Account)
+	var rows []recordRow
+	if err := tx.SelectContext(ctx, &rows, `SELECT `+recordCols+` FROM records WHERE owner = ? AND role = ? AND link = ? AND deleted = 0
+		ORDER BY id LIMIT 1`, me[:], roleContact, ct.account[:]); err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		link := syncproto.RecordID(ct.account) // records.link holds the contact's account ID
+		_, err := c.addTx(ctx, tx, k, doc, roleContact, &link, nil)
+		return err
+	}
+	r := &rows[0]
+	id := syncproto.RecordID(r.ID)
+	if pt, err := open(k, id, r.Revision, r.Envelope, r.OwnerKey); err == nil && bytes.Equal(pt, doc) {
+		return nil
+	}
+	return c.writeRevision(ctx, tx, k, id, r.Revision, doc)
+}
+
+// adoptContact applies a contact document that another device of this account wrote
+// (ch, its record, became the local copy). The pairing, the pinned bundle, the role and
+// the name become this device's too; a pairing this device has under way is not undone
+// by an older ending, and a key change this device saw stands while the bundle is the
+// same. When the contact becomes paired here, what they shared and this device dropped
+// (not knowing them) is fetched again; when the pairing ended, this device's copies of
+// what they shared go, as on the device that ended it.
+func (c *Client) adoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, ch syncproto.Change, d *control, rep *SyncReport) error {
+	me := syncproto.AccountID(k.id.Account)
+	a, err := syncproto.ParseAccountID(d.Account)
+	if err != nil {
+		return err // parseControl checked it
+	}
+	b, err := crypto.ParsePublicBundle(d.Bundle)
+	if err == nil && (syncproto.AccountID(b.Account) != a || a == me) {
+		err = errors.New("the keys are another account's")
+	}
+	if err != nil {
+		rep.Invalid = append(rep.Invalid, InvalidChange{Record: ch.Record, Revision: ch.Revision,
+			Reason: "a contact written by another device of this account does not hold valid keys (" + err.Error() + "): not adopted"})
+		return nil
+	}
+	// A contact document is merged, never kept as a conflict: the server's revision wins
+	// and this device publishes again if it then differs.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM conflicts WHERE record = ?`, ch.Record[:]); err != nil {
+		return err
+	}
+	old, err := getContact(ctx, tx, k, a)
+	if err != nil {
+		return err
+	}
+	ct := &contact{account: a, bundle: b, role: ContactRole(d.Role), state: ContactState(d.State)}
+	if d.PairedAt > 0 {
+		ct.paired = time.Unix(d.PairedAt, 0)
+	}
+	if id, err := recordRef(d.Pairing); err == nil {
+		ct.pairing = id
+	}
+	wasPaired := false
+	if old != nil {
+		// A pairing is named by its link request: an ending applies to the pairing it
+		// names, and a pairing that ended does not come back (only a new one does).
+		samePairing := !old.pairing.IsZero() && old.pairing == ct.pairing
+		switch {
+		case ct.state == ContactEnded && old.state == ContactPending:
+			return nil // this device is pairing with them again: that is newer
+		case ct.state == ContactEnded && old.state == ContactPaired && !old.pairing.IsZero() && !samePairing:
+			return nil // the ending of an earlier pairing than this device's
+		case ct.state == ContactPaired && old.state == ContactEnded && samePairing:
+			return nil // that pairing ended here
+		}
+		wasPaired = old.state == ContactPaired
+		ct.created, ct.reason = old.created, old.reason
+		if bytes.Equal(old.bundle.Bytes(), b.Bytes()) {
+			ct.seen = old.seen
+		}
+	}
+	want := d.Name
+	if want == "" && old != nil {
+		want = old.name
+	}
+	if ct.name, err = uniqueName(ctx, tx, k, want, a); err != nil {
+		return err
+	}
+	switch {
+	case ct.state == ContactEnded && wasPaired:
+		ct.reason = "ended on another device"
+		if err := c.forgetShared(ctx, tx, ct); err != nil {
+			return err
+		}
+	case ct.state == ContactPaired && !wasPaired:
+		var ids [][]byte
+		if err := tx.SelectContext(ctx, &ids, `DELETE FROM ignored WHERE owner = ? RETURNING record`, a[:]); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			rep.refetch = append(rep.refetch, syncproto.RecordID(id))
+		}
+	}
+	if err := c.saveContact(ctx, tx, k, ct); err != nil {
+		return err
+	}
+	if ct.state == ContactPaired || wasPaired {
+		rep.Learned = append(rep.Learned, ct.public(k.id.Fingerprint()))
+	}
+	return nil
 }
 
 // uniqueName returns want, or want with " (2)", " (3)"… added, so that no other listed

@@ -19,7 +19,10 @@ import (
 //	{"interlude":"pair_reply","v":1,"request":"<record ID>","accepted":false,"reason":"expired"}
 //	{"interlude":"pair_end","v":1,"pairing":"<record ID>"}
 //	{"interlude":"derived","v":1,"source":"<record ID>","level":"scores","entry":{...journal document...}}
+//	{"interlude":"contact","v":1,"account":"<account ID>","bundle":"<base64>","role":"client","state":"paired","name":"Sam","pairing":"<record ID>","paired":1795430400}
 //
+// A contact document is never shared: it is how the account's devices tell each other
+// whom the account paired with (contacts.go, publishContact).
 // The role column of records says which a record is, so that lists need not open every
 // record to leave these out.
 
@@ -30,6 +33,7 @@ const (
 	rolePairReply   = "pair_reply"   // the clinician's device's answer
 	rolePairEnd     = "pair_end"     // one side ended the pairing
 	roleDerived     = "derived"      // a scores-only or status-only copy of another record
+	roleContact     = "contact"      // a contact of this account, for its other devices (never shared)
 )
 
 // Derived levels: how much of the source a derived copy keeps.
@@ -62,8 +66,14 @@ type control struct {
 	Accepted bool   `json:"accepted,omitempty"`
 	Reason   string `json:"reason,omitempty"`
 
-	// pair_end
+	// pair_end; contact: the link request that made the pairing
 	Pairing string `json:"pairing,omitempty"`
+
+	// contact (with Bundle, the pinned one, and Name, the name the account shows)
+	Account  string `json:"account,omitempty"`
+	Role     string `json:"role,omitempty"`
+	State    string `json:"state,omitempty"`
+	PairedAt int64  `json:"paired,omitempty"` // unix seconds
 
 	// derived
 	Source string          `json:"source,omitempty"`
@@ -100,6 +110,19 @@ func parseControl(pt []byte) (*control, error) {
 	}
 	switch d.Interlude {
 	case rolePairRequest, rolePairReply, rolePairEnd:
+	case roleContact:
+		if _, err := syncproto.ParseAccountID(d.Account); err != nil {
+			return nil, fmt.Errorf("a contact document naming no account: %w", err)
+		}
+		if len(d.Bundle) == 0 {
+			return nil, fmt.Errorf("a contact document without keys")
+		}
+		if r := ContactRole(d.Role); r != RoleClient && r != RoleClinician {
+			return nil, fmt.Errorf("a contact document of unknown role %q", d.Role)
+		}
+		if s := ContactState(d.State); s != ContactPaired && s != ContactEnded {
+			return nil, fmt.Errorf("a contact document of unknown state %q", d.State)
+		}
 	case roleDerived:
 		if d.Level != LevelScores && d.Level != LevelStatus {
 			return nil, fmt.Errorf("a derived copy of unknown level %q", d.Level)

@@ -508,6 +508,22 @@ func (c *Client) endPairing(ctx context.Context, tx *sqlx.Tx, k *keys, ct *conta
 			return err
 		}
 	}
+	if err := c.forgetShared(ctx, tx, ct); err != nil {
+		return err
+	}
+	if notify {
+		doc := (&control{Interlude: rolePairEnd, Pairing: ct.pairing.String()}).marshal()
+		if _, err := c.addTx(ctx, tx, k, doc, rolePairEnd, &ct.pairing, []grantee{{ct: ct}}); err != nil {
+			return err
+		}
+	}
+	ct.state, ct.reason = ContactEnded, reason
+	return c.saveContact(ctx, tx, k, ct)
+}
+
+// forgetShared deletes this device's copies of what ct shared with this account, keeping
+// their IDs (ignored) until ct revokes, so that the digest still matches the server.
+func (c *Client) forgetShared(ctx context.Context, tx *sqlx.Tx, ct *contact) error {
 	var theirs []recordRow
 	if err := tx.SelectContext(ctx, &theirs, `SELECT `+recordCols+` FROM records WHERE owner = ? AND deleted = 0`, ct.account[:]); err != nil {
 		return err
@@ -521,14 +537,7 @@ func (c *Client) endPairing(ctx context.Context, tx *sqlx.Tx, k *keys, ct *conta
 			return err
 		}
 	}
-	if notify {
-		doc := (&control{Interlude: rolePairEnd, Pairing: ct.pairing.String()}).marshal()
-		if _, err := c.addTx(ctx, tx, k, doc, rolePairEnd, &ct.pairing, []grantee{{ct: ct}}); err != nil {
-			return err
-		}
-	}
-	ct.state, ct.reason = ContactEnded, reason
-	return c.saveContact(ctx, tx, k, ct)
+	return nil
 }
 
 // shareAvailability shares this account's latest availability note (a journal

@@ -439,6 +439,23 @@ func (c *Client) processInbox(ctx context.Context, cn *conn, k *keys, rep *SyncR
 		ch := syncproto.Change{Seq: r.Seq, Record: syncproto.RecordID(r.Record), Owner: owner, Revision: r.Revision,
 			State: syncproto.StateLive, Envelope: r.Envelope,
 			Grants: []syncproto.GrantPush{{Record: syncproto.RecordID(r.Record), Revision: r.Revision, Recipient: syncproto.AccountID(k.id.Account), Blob: r.Grant}}}
+		if ct, err := getContact(ctx, c.db, k, owner); err != nil {
+			return fmt.Errorf("inbox: %w", err)
+		} else if ct != nil {
+			// A contact now: another device of this account paired with them, and this one
+			// learned it later in the same pull (adoptContact). Apply it as any change of theirs.
+			err := inTx(ctx, c.db, func(tx *sqlx.Tx) error {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM inbox WHERE record = ?`, r.Record); err != nil {
+					return err
+				}
+				_, err := c.applyOther(ctx, tx, k, ch, rep)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("inbox: %w", err)
+			}
+			continue
+		}
 		var bundle *crypto.PublicBundle
 		reason := ""
 		b, err := expect[syncproto.Bundle](ctx, cn, syncproto.BundleRequest{Account: owner})

@@ -187,8 +187,9 @@ func (c *Client) writeRevision(ctx context.Context, tx *sqlx.Tx, k *keys, id syn
 		exp := timeOrZero(g.Expires)
 		if ct == nil || ct.state != ContactPaired || (!exp.IsZero() && !exp.After(now)) {
 			if ct == nil {
-				// Shared from another device of this account, which pinned them: this one
-				// has no key to wrap to, so the new revision is not shared with them.
+				// Shared from another device of this account whose contact document has not
+				// reached this one yet (contacts.go): no pinned key to wrap to, so the new
+				// revision is not shared with them.
 				c.log.Warn("an edited entry stops being shared with a contact this device has not paired with", "record", id, "contact", to)
 			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM grants WHERE record = ? AND recipient = ?`, id[:], to[:]); err != nil {

@@ -362,3 +362,171 @@ func TestRepullDecidesNothingTwice(t *testing.T) {
 		t.Fatalf("client: %+v", rep.Pairings)
 	}
 }
+
+// TestContactsReachOtherDevices: a pairing made on one device reaches the account's other
+// devices through the contact document. A second device of the clinician, signed in
+// after the client had already shared, lists the contact with the keys verified in
+// person and shows what they shared; a second device of the client keeps a share when it
+// edits the entry; renames travel; and so does the end of the pairing.
+func TestContactsReachOtherDevices(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	doc, docKit := signUp(t, s)
+	pat, patKit := signUp(t, s)
+	sam, lee := pairUp(t, doc, pat)
+
+	shared := mustAdd(t, pat, string(checkin(t, 4, "for the clinician")))
+	if err := pat.Share(ctx, shared, lee.Account, ShareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, pat)
+
+	// A rename after the share puts the contact document after the share in the feed:
+	// the clinician's second device, signed in now, meets the share before it knows the
+	// contact (it waits in the inbox) and must still show it.
+	if err := doc.RenameContact(ctx, "Sam", "Sam R"); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, doc)
+	doc2 := login(t, docKit, pass)
+	rep := mustSync(t, doc2)
+	if len(rep.Learned) != 1 || rep.Learned[0].Account != sam.Account || rep.Learned[0].Name != "Sam R" {
+		t.Fatalf("second device learned %+v", rep.Learned)
+	}
+	got, err := doc2.Contact(ctx, "Sam R")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Verified || got.Role != RoleClient || got.SafetyCode != sam.SafetyCode || got.Fingerprint != sam.Fingerprint {
+		t.Fatalf("contact on the second device: %+v, want %+v", got, sam)
+	}
+	from, err := doc2.ListFrom(ctx, sam.Account, ListFilter{})
+	if err != nil || len(from) != 1 || !strings.Contains(string(from[0].Plaintext), "for the clinician") {
+		t.Fatalf("second device shows %d shared entries: %v", len(from), err)
+	}
+	// Learning writes nothing back: the devices do not pass the document to and fro.
+	for range 2 {
+		for _, d := range []*Client{doc, doc2} {
+			if rep := mustSync(t, d); rep.Pushed != 0 || len(rep.Learned) != 0 {
+				t.Fatalf("a quiet sync pushed %d changes and learned %+v", rep.Pushed, rep.Learned)
+			}
+		}
+	}
+
+	// The client's second device edits the shared entry: the share stays.
+	pat2 := login(t, patKit, pass)
+	mustSync(t, pat2)
+	if err := pat2.Edit(ctx, shared, checkin(t, 5, "edited on the phone")); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, pat2)
+	mustSync(t, doc)
+	if e, err := doc.Get(ctx, shared); err != nil || !strings.Contains(string(e.Plaintext), "edited on the phone") {
+		t.Fatalf("the clinician lost the share after an edit on the client's second device: %v", err)
+	}
+
+	// A device that dropped a share before it knew the contact (its feed brought the
+	// share first) fetches it again once it learns them. Simulated on doc2: it forgets the
+	// contact and keeps only the share's ID, as it does with a share from a stranger; the
+	// next revision of the contact document (a rename on doc) teaches it again.
+	mustSync(t, doc2) // the edited revision is here: the feed will not bring it again
+	for _, q := range []string{
+		`INSERT INTO ignored (record, owner, revision) SELECT id, owner, revision FROM records WHERE owner = ?1`,
+		`DELETE FROM grants WHERE record IN (SELECT id FROM records WHERE owner = ?1)`,
+		`DELETE FROM records WHERE owner = ?1`,
+		`DELETE FROM contacts WHERE account = ?1`,
+	} {
+		if _, err := doc2.db.ExecContext(ctx, q, sam.Account[:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := doc.RenameContact(ctx, "Sam R", "Sam K"); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, doc)
+	// A round without the digest check, whose repair pass would bring the share back anyway.
+	k, err := doc2.unlocked()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cn, _, err := doc2.connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep = &SyncReport{}
+	err = doc2.round(ctx, cn, k, rep, false)
+	cn.Close()
+	if err != nil || len(rep.Learned) != 1 || rep.Learned[0].Name != "Sam K" || len(rep.Invalid) > 0 {
+		t.Fatalf("second device learned %+v (%v, %+v)", rep.Learned, err, rep.Invalid)
+	}
+	from, err = doc2.ListFrom(ctx, sam.Account, ListFilter{})
+	if err != nil || len(from) != 1 || !strings.Contains(string(from[0].Plaintext), "edited on the phone") {
+		t.Fatalf("after learning the contact again the second device shows %d shared entries: %v", len(from), err)
+	}
+
+	// A rename on one device shows on the other.
+	if err := doc2.RenameContact(ctx, "Sam K", "Samantha"); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, doc2)
+	mustSync(t, doc)
+	if _, err := doc.Contact(ctx, "Samantha"); err != nil {
+		t.Fatalf("rename did not reach the first device: %v", err)
+	}
+
+	// Ending the pairing on one device ends it on the other, and its copies go.
+	if _, err := doc.RemoveContact(ctx, "Samantha"); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, doc)
+	mustSync(t, doc2)
+	if _, err := doc2.Contact(ctx, "Samantha"); !errors.Is(err, ErrNoContact) {
+		t.Fatalf("ended contact still listed on the second device: %v", err)
+	}
+	if n := count(t, doc2, `SELECT count(*) FROM records WHERE owner = ?`, sam.Account[:]); n != 0 {
+		t.Fatalf("second device keeps %d records of the ended contact", n)
+	}
+	// The contact documents are the account's own, shared with nobody.
+	if n := s.count(`SELECT count(*) FROM grants WHERE record IN (SELECT id FROM records WHERE owner = ?) AND recipient = ?`,
+		lee.Account[:], sam.Account[:]); n > 1 { // the notice of the ending
+		t.Fatalf("%d of the clinician's records are shared with the client after the ending", n)
+	}
+}
+
+func count(t *testing.T, c *Client, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := c.db.GetContext(context.Background(), &n, q, args...); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestContactWithoutDocumentIsPublished: a contact this device holds without a contact
+// document (paired before documents existed) gets one at the next sync, and another
+// device then learns it.
+func TestContactWithoutDocumentIsPublished(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	doc, docKit := signUp(t, s)
+	pat, _ := signUp(t, s)
+	sam, _ := pairUp(t, doc, pat)
+	if _, err := doc.db.ExecContext(ctx, `DELETE FROM records WHERE role = ?`, roleContact); err != nil {
+		t.Fatal(err)
+	}
+	if rep := mustSync(t, doc); rep.Pushed != 1 {
+		t.Fatalf("sync pushed %d changes, want the contact document", rep.Pushed)
+	}
+	// The digest check brought the server's earlier document back too: two that agree.
+	if n := count(t, doc, `SELECT count(*) FROM records WHERE role = ? AND link = ?`, roleContact, sam.Account[:]); n != 2 {
+		t.Fatalf("%d contact documents for the client, want the new one and the server's", n)
+	}
+	if rep := mustSync(t, doc); rep.Pushed != 0 {
+		t.Fatalf("the next sync pushed %d changes", rep.Pushed)
+	}
+	doc2 := login(t, docKit, pass)
+	mustSync(t, doc2)
+	if ct, err := doc2.Contact(ctx, sam.Account.String()); err != nil || !ct.Verified {
+		t.Fatalf("the second device does not know the client: %+v %v", ct, err)
+	}
+}

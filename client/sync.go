@@ -39,6 +39,11 @@ type SyncReport struct {
 	// KeyChanges lists every contact whose published keys differ from the ones verified
 	// in person (checked on every full sync): sharing with them is blocked.
 	KeyChanges []KeyChange
+	// Learned lists the contacts another device of this account paired with, renamed or
+	// ended, as this device now has them.
+	Learned []Contact
+
+	refetch []syncproto.RecordID // shared by a contact learned meanwhile, dropped here before
 }
 
 // Refusal is an outbox change the server refused.
@@ -78,6 +83,9 @@ func (r *SyncReport) Problems() bool {
 func (c *Client) Sync(ctx context.Context) (*SyncReport, error) {
 	k, err := c.unlocked()
 	if err != nil {
+		return nil, err
+	}
+	if err := c.publishContacts(ctx, k); err != nil {
 		return nil, err
 	}
 	rep := &SyncReport{}
@@ -121,6 +129,14 @@ func (c *Client) round(ctx context.Context, cn *conn, k *keys, rep *SyncReport, 
 	}
 	if err := c.processInbox(ctx, cn, k, rep); err != nil {
 		return err
+	}
+	if ids := rep.refetch; len(ids) > 0 {
+		// Dropped here before this device learned their author was a contact (adoptContact).
+		// Should this fail, the digest check finds them missing and a full pull brings them.
+		rep.refetch = nil
+		if err := c.fetchAndApply(ctx, cn, k, ids, rep); err != nil {
+			return err
+		}
 	}
 	var fresh int // queued meanwhile (answers, deletions of read requests), never sent
 	if err := c.db.GetContext(ctx, &fresh, `SELECT (SELECT count(*) FROM outbox WHERE attempts = 0) +
@@ -450,6 +466,9 @@ func roleOf(pt []byte) (string, []byte, error) {
 		ref = d.Request
 	case rolePairEnd:
 		ref = d.Pairing
+	case roleContact:
+		a, err := syncproto.ParseAccountID(d.Account) // parseControl checked it
+		return d.Interlude, a[:], err
 	}
 	if id, err := recordRef(ref); err == nil {
 		return d.Interlude, id[:], nil
@@ -493,14 +512,22 @@ func (c *Client) apply(ctx context.Context, tx *sqlx.Tx, k *keys, ch syncproto.C
 			cls.role, cls.link, ch.Record[:], ch.Revision, me[:]); err != nil {
 			return changed, err
 		}
+		if changed && cls.contact != nil {
+			// Another device of this account paired, renamed or ended a contact.
+			if err := c.adoptContact(ctx, tx, k, ch, cls.contact, rep); err != nil {
+				return changed, err
+			}
+		}
 	}
 	return changed, c.refreshOwnGrants(ctx, tx, k, ch)
 }
 
-// classified is what a verified own record is (records.role and link).
+// classified is what a verified own record is (records.role and link), and for a
+// contact document the document.
 type classified struct {
-	role string
-	link []byte
+	role    string
+	link    []byte
+	contact *control
 }
 
 // applyOwn applies a change of one of the account's own records.
@@ -518,8 +545,11 @@ func (c *Client) applyOwn(ctx context.Context, tx *sqlx.Tx, k *keys, ch syncprot
 		if role, link, err = roleOf(pt); err != nil {
 			return false, c.reject(ctx, tx, ch, err.Error(), rep)
 		}
+		*cls = &classified{role: role, link: link}
+		if role == roleContact {
+			(*cls).contact, _ = parseControl(pt) // parsed once already by roleOf
+		}
 		clear(pt)
-		*cls = &classified{role, link}
 	case syncproto.StateDeleted:
 		if err := verifyDeletion(k, ch); err != nil {
 			return false, c.reject(ctx, tx, ch, "deletion: "+err.Error(), rep)

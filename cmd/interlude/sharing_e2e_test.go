@@ -578,3 +578,40 @@ func TestMeasureHomeworkShowsCrisisResources(t *testing.T) {
 		t.Fatalf("no crisis resources after item 9 = 2 in a homework PHQ-9:\nstdout: %s\nstderr: %s", r.stdout, r.stderr)
 	}
 }
+
+// TestContactOnASecondDevice: the clinician signs in on a second device after pairing;
+// its first sync learns the client (keys verified on the first device) and shows what the
+// client shared, and a rename there reaches the first device.
+func TestContactOnASecondDevice(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	doc := newDevice(t, passDoc)
+	kit := filepath.Join(t.TempDir(), "kit.txt")
+	doc.ok("signup", "--server", srv.url(), "--kit", kit)
+	pat, _ := signedUp(t, srv, passPat)
+	pairInPerson(t, doc, pat)
+	id := pat.added("checkin", "--mood", "6", "--note", "for Dr Lee")
+	pat.ok("share", id, "--with", "Dr Lee")
+	pat.ok("sync")
+
+	doc2 := newDevice(t, passDoc)
+	doc2.ok("login", "--kit", kit, "--device-name", "clinic laptop")
+	r := doc2.ok("sync")
+	if !strings.Contains(r.stdout, "From another of your devices: Sam, your client") {
+		t.Fatalf("second device's first sync:\n%s%s", r.stdout, r.stderr)
+	}
+	cs := doc2.contacts()
+	if len(cs) != 1 || cs[0].Name != "Sam" || !cs[0].Verified || cs[0].State != "paired" || cs[0].SafetyCode != doc.contacts()[0].SafetyCode {
+		t.Fatalf("contacts on the second device: %+v", cs)
+	}
+	if got := localShared(t, doc2, cs[0].Account); len(got) != 1 || got[0] != id {
+		t.Fatalf("second device holds %v of the client's shares, want [%s]", got, id)
+	}
+
+	doc2.ok("contacts", "rename", "Sam", "Sam K")
+	doc2.ok("sync")
+	doc.ok("sync")
+	if cs := doc.contacts(); len(cs) != 1 || cs[0].Name != "Sam K" {
+		t.Fatalf("the rename did not reach the first device: %+v", cs)
+	}
+}

@@ -21,6 +21,7 @@ type syncJSON struct {
 	Pairings       []pairingJSON `json:"pairings"`
 	Ended          []contactJSON `json:"ended"`
 	KeyChanges     []contactJSON `json:"key_changes"`
+	Learned        []contactJSON `json:"learned"` // contacts paired, renamed or ended on another device
 }
 
 type pairingJSON struct {
@@ -54,7 +55,10 @@ func reportJSON(r *client.SyncReport) syncJSON {
 	for _, x := range r.Invalid {
 		j.Invalid = append(j.Invalid, invalidJSON{x.Record.String(), x.Revision, x.Reason})
 	}
-	j.Pairings, j.Ended, j.KeyChanges = []pairingJSON{}, []contactJSON{}, []contactJSON{}
+	j.Pairings, j.Ended, j.KeyChanges, j.Learned = []pairingJSON{}, []contactJSON{}, []contactJSON{}, []contactJSON{}
+	for _, ct := range r.Learned {
+		j.Learned = append(j.Learned, contactOut(ct))
+	}
 	for _, p := range r.Pairings {
 		j.Pairings = append(j.Pairings, pairingJSON{contactOut(p.Contact), p.Accepted, p.Reason})
 	}
@@ -100,6 +104,14 @@ func printReport(w io.Writer, r *client.SyncReport) {
 	}
 	for _, e := range r.Ended {
 		fmt.Fprintf(w, "%s ended your pairing: nothing is shared between you any more (your own journal is untouched).\n", displayName(e.Contact))
+	}
+	for _, ct := range r.Learned {
+		if ct.State == client.ContactEnded {
+			fmt.Fprintf(w, "Your pairing with %s was ended on another of your devices: this one no longer shows what they shared.\n", displayName(ct))
+		} else {
+			fmt.Fprintf(w, "From another of your devices: %s, your %s, keys verified in person there (safety code %s).\n",
+				displayName(ct), ct.Role, ct.SafetyCode)
+		}
 	}
 	for _, k := range r.KeyChanges {
 		fmt.Fprintf(w, "WARNING: the server now shows different keys for %s than the ones you verified in person.\n"+

@@ -1,0 +1,58 @@
+package client
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"interlude/syncproto"
+)
+
+// FuzzParseControl: parseControl never panics, and a document it accepts survives a
+// marshal and a second parse unchanged (what a device writes back is what it read).
+func FuzzParseControl(f *testing.F) {
+	acct := syncproto.NewAccountID()
+	for _, d := range []*control{
+		{Interlude: rolePairEnd, Pairing: syncproto.NewRecordID(time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)).String()},
+		{Interlude: roleDerived, Source: "x", Level: LevelScores, Entry: []byte(`{"kind":"checkin"}`)},
+		{Interlude: roleContact, Account: acct.String(), Bundle: []byte{1, 2, 3}, Role: string(RoleClient),
+			State: string(ContactPaired), Name: "Sam", PairedAt: 1795430400},
+	} {
+		f.Add(d.marshal())
+	}
+	f.Add([]byte(`{"interlude":"contact","v":1,"account":"nope"}`))
+	f.Add([]byte(`{"kind":"checkin"}`))
+	f.Fuzz(func(t *testing.T, pt []byte) {
+		d, err := parseControl(pt)
+		if err != nil || d == nil {
+			return
+		}
+		again, err := parseControl(d.marshal())
+		if err != nil {
+			t.Fatalf("a parsed document does not parse once written back: %v", err)
+		}
+		if !reflect.DeepEqual(d, again) {
+			t.Fatalf("written back and parsed again:\n%+v\n%+v", d, again)
+		}
+	})
+}
+
+// TestParseContactDocument checks what a contact document must hold.
+func TestParseContactDocument(t *testing.T) {
+	acct := syncproto.NewAccountID().String()
+	for _, tt := range []struct {
+		doc string
+		ok  bool
+	}{
+		{`{"interlude":"contact","v":1,"account":"` + acct + `","bundle":"AQID","role":"client","state":"paired"}`, true},
+		{`{"interlude":"contact","v":1,"account":"` + acct + `","bundle":"AQID","role":"clinician","state":"ended"}`, true},
+		{`{"interlude":"contact","v":1,"account":"x","bundle":"AQID","role":"client","state":"paired"}`, false},
+		{`{"interlude":"contact","v":1,"account":"` + acct + `","role":"client","state":"paired"}`, false},
+		{`{"interlude":"contact","v":1,"account":"` + acct + `","bundle":"AQID","role":"friend","state":"paired"}`, false},
+		{`{"interlude":"contact","v":1,"account":"` + acct + `","bundle":"AQID","role":"client","state":"pending"}`, false},
+	} {
+		if _, err := parseControl([]byte(tt.doc)); (err == nil) != tt.ok {
+			t.Errorf("%s: %v", tt.doc, err)
+		}
+	}
+}
