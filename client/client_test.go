@@ -943,15 +943,10 @@ func TestDeviceNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("sqlite", s.dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	bStatus, _ := b.Status(ctx)
-	if _, err := db.Exec(`UPDATE devices SET label = ? WHERE id = ?`, evil, bStatus.Device[:]); err != nil {
+	if _, err := s.db().Exec(`UPDATE devices SET label = ? WHERE id = ?`, evil, bStatus.Device[:]); err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
 	ds, err := a.Devices(ctx)
 	if err != nil {
 		t.Fatal(err)

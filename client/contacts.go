@@ -207,8 +207,17 @@ func getContact(ctx context.Context, q sqlx.QueryerContext, k *keys, a syncproto
 	return decodeContact(k, &r)
 }
 
-// saveContact inserts or replaces the contact's row.
+// saveContact stores the contact's row and publishes it to the account's other devices
+// (publishContact): every change made on this device goes through here.
 func (c *Client) saveContact(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact) error {
+	if err := c.storeContact(ctx, tx, k, ct); err != nil {
+		return err
+	}
+	return c.publishContact(ctx, tx, k, ct)
+}
+
+// storeContact inserts or replaces the contact's row.
+func (c *Client) storeContact(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact) error {
 	name, err := crypto.SealLocal(k.profile, nameLabel(ct.account), []byte(ct.name))
 	if err != nil {
 		return err
@@ -234,10 +243,7 @@ func (c *Client) saveContact(ctx context.Context, tx *sqlx.Tx, k *keys, ct *cont
 		seen_bundle = excluded.seen_bundle, verified = excluded.verified`,
 		ct.account[:], ct.bundle.Bytes(), fp[:], name, string(ct.role), string(ct.state), ct.reason, pairing, seen,
 		verified, ct.created.Unix())
-	if err != nil {
-		return err
-	}
-	return c.publishContact(ctx, tx, k, ct)
+	return err
 }
 
 // Contacts are kept per device (the contacts table) and told to the account's other
@@ -307,12 +313,19 @@ func (c *Client) publishContact(ctx context.Context, tx *sqlx.Tx, k *keys, ct *c
 }
 
 // adoptContact applies a contact document that another device of this account wrote
-// (ch, its record, became the local copy). The pairing, the pinned bundle, the role and
-// the name become this device's too; a pairing this device has under way is not undone
-// by an older ending, and a key change this device saw stands while the bundle is the
-// same. When the contact becomes paired here, what they shared and this device dropped
-// (not knowing them) is fetched again; when the pairing ended, this device's copies of
-// what they shared go, as on the device that ended it.
+// (ch, its record, became the local copy). Which of the two, the document or this
+// device's contact, holds is decided by one order that every device applies alike
+// (newerThan): a pairing is named by its link request; a later pairing beats an earlier
+// one, and within one pairing an ending beats the pairing. A pairing this device has
+// under way (pending) is kept: it is the newest. When the document wins, its pairing,
+// pinned bundle, role and name become this device's; when this device's contact wins, it
+// is published again, so the document catches up. Adopting never writes anything else
+// back, so two devices cannot pass a document to and fro.
+//
+// When the contact becomes paired here, what they shared and this device dropped (not
+// knowing them) is fetched again; when the pairing ended, this device's copies of what
+// they shared go, as on the device that ended it. A key change this device saw stands
+// while the bundle is the same.
 func (c *Client) adoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, ch syncproto.Change, d *control, rep *SyncReport) error {
 	me := syncproto.AccountID(k.id.Account)
 	a, err := syncproto.ParseAccountID(d.Account)
@@ -328,16 +341,11 @@ func (c *Client) adoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, ch sync
 			Reason: "a contact written by another device of this account does not hold valid keys (" + err.Error() + "): not adopted"})
 		return nil
 	}
-	// A contact document is merged, never kept as a conflict: the server's revision wins
-	// and this device publishes again if it then differs.
-	if _, err := tx.ExecContext(ctx, `DELETE FROM conflicts WHERE record = ?`, ch.Record[:]); err != nil {
-		return err
-	}
 	old, err := getContact(ctx, tx, k, a)
 	if err != nil {
 		return err
 	}
-	ct := &contact{account: a, bundle: b, role: ContactRole(d.Role), state: ContactState(d.State)}
+	ct := &contact{account: a, bundle: b, role: ContactRole(d.Role), state: ContactState(d.State), name: d.Name}
 	if d.PairedAt > 0 {
 		ct.paired = time.Unix(d.PairedAt, 0)
 	}
@@ -346,29 +354,20 @@ func (c *Client) adoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, ch sync
 	}
 	wasPaired := false
 	if old != nil {
-		// A pairing is named by its link request: an ending applies to the pairing it
-		// names, and a pairing that ended does not come back (only a new one does).
-		samePairing := !old.pairing.IsZero() && old.pairing == ct.pairing
 		switch {
-		case ct.state == ContactEnded && old.state == ContactPending:
-			return nil // this device is pairing with them again: that is newer
-		case ct.state == ContactEnded && old.state == ContactPaired && !old.pairing.IsZero() && !samePairing:
-			return nil // the ending of an earlier pairing than this device's
-		case ct.state == ContactPaired && old.state == ContactEnded && samePairing:
-			return nil // that pairing ended here
+		case old.state == ContactPending:
+			return nil // pairing again in person here: newer than any document
+		case old.state != ContactRejected && old.newerThan(ct):
+			return c.publishContact(ctx, tx, k, old) // this device's is newer: the document catches up
 		}
 		wasPaired = old.state == ContactPaired
-		ct.created, ct.reason = old.created, old.reason
+		ct.created = old.created
 		if bytes.Equal(old.bundle.Bytes(), b.Bytes()) {
 			ct.seen = old.seen
 		}
-	}
-	want := d.Name
-	if want == "" && old != nil {
-		want = old.name
-	}
-	if ct.name, err = uniqueName(ctx, tx, k, want, a); err != nil {
-		return err
+		if ct.name == "" {
+			ct.name = old.name
+		}
 	}
 	switch {
 	case ct.state == ContactEnded && wasPaired:
@@ -385,13 +384,28 @@ func (c *Client) adoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, ch sync
 			rep.refetch = append(rep.refetch, syncproto.RecordID(id))
 		}
 	}
-	if err := c.saveContact(ctx, tx, k, ct); err != nil {
+	if err := c.storeContact(ctx, tx, k, ct); err != nil {
 		return err
 	}
 	if ct.state == ContactPaired || wasPaired {
 		rep.Learned = append(rep.Learned, ct.public(k.id.Fingerprint()))
 	}
 	return nil
+}
+
+// newerThan reports whether ct's pairing state supersedes d's, by the order every device
+// applies to contact documents: the later pairing (by when it completed, then by its
+// link request's ID), and within one pairing an ending over the pairing itself. Two
+// states of the same pairing and standing are not newer either way (the document then
+// wins: the server's latest revision).
+func (ct *contact) newerThan(d *contact) bool {
+	if ct.pairing != d.pairing {
+		if !ct.paired.Equal(d.paired) {
+			return ct.paired.After(d.paired)
+		}
+		return bytes.Compare(ct.pairing[:], d.pairing[:]) > 0
+	}
+	return ct.state == ContactEnded && d.state != ContactEnded
 }
 
 // uniqueName returns want, or want with " (2)", " (3)"… added, so that no other listed
@@ -468,14 +482,22 @@ func (c *Client) findContact(ctx context.Context, q sqlx.QueryerContext, k *keys
 			}
 		}
 	}
-	var prefix []*contact
+	// Two contacts may share a name (each device names its contacts, and a name learned
+	// from another device is taken as it is): then the name alone picks nobody.
+	var exact, prefix []*contact
 	for _, ct := range cts {
 		if strings.EqualFold(ct.name, s) {
-			return ct, nil
+			exact = append(exact, ct)
 		}
 		if ct.name != "" && strings.HasPrefix(strings.ToLower(ct.name), strings.ToLower(s)) {
 			prefix = append(prefix, ct)
 		}
+	}
+	if len(exact) == 1 {
+		return exact[0], nil
+	}
+	if len(exact) > 1 {
+		prefix = exact
 	}
 	switch len(prefix) {
 	case 1:
@@ -485,7 +507,11 @@ func (c *Client) findContact(ctx context.Context, q sqlx.QueryerContext, k *keys
 	}
 	var names []string
 	for _, ct := range prefix {
-		names = append(names, ct.name)
+		if len(exact) > 1 { // same names: the account IDs tell them apart
+			names = append(names, ct.name+" ("+ct.account.String()+")")
+		} else {
+			names = append(names, ct.name)
+		}
 	}
 	return nil, fmt.Errorf("%w: %q matches %s", ErrAmbiguousContact, s, strings.Join(names, ", "))
 }

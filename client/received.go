@@ -256,7 +256,9 @@ func (c *Client) applyOther(ctx context.Context, tx *sqlx.Tx, k *keys, ch syncpr
 		role = d.Interlude
 		switch role {
 		case rolePairRequest:
-			if seen {
+			if seen || (ct.pairing == ch.Record && ct.state != ContactPending) {
+				// Decided already: here, or (the request that made this pairing) on the
+				// device of this account that answered it, which this one learned it from.
 				return false, c.storeReceived(ctx, tx, me, ch, g, role, nil)
 			}
 			return c.handlePairRequest(ctx, tx, k, ch, ct.bundle, g, d, rep)

@@ -530,3 +530,190 @@ func TestContactWithoutDocumentIsPublished(t *testing.T) {
 		t.Fatalf("the second device does not know the client: %+v %v", ct, err)
 	}
 }
+
+// quiet syncs every device three times and fails if a sync of the last round pushes
+// anything or reports a conflict or a learned contact: what the first two rounds
+// propagate must settle, not pass to and fro.
+func quiet(t *testing.T, devices ...*Client) {
+	t.Helper()
+	for round := range 3 {
+		for i, d := range devices {
+			rep := mustSync(t, d)
+			if round == 2 && (rep.Pushed != 0 || len(rep.Learned) != 0 || len(rep.Conflicts) != 0) {
+				t.Fatalf("device %d keeps changing: pushed %d, learned %+v, conflicts %v", i, rep.Pushed, rep.Learned, rep.Conflicts)
+			}
+		}
+	}
+}
+
+// TestContactNamesMayClash: two devices give two different contacts the same name. Each
+// keeps the name it is told (a name is for people; the account ID tells them apart), and
+// nothing is written back and forth.
+func TestContactNamesMayClash(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	doc, docKit := signUp(t, s)
+	pat, _ := signUp(t, s)
+	kim, _ := signUp(t, s)
+	sam, _ := pairUp(t, doc, pat)
+	inv, err := doc.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := kim.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Kim"}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, doc)
+	mustSync(t, kim)
+	doc2 := login(t, docKit, pass)
+	mustSync(t, doc2)
+
+	if err := doc.RenameContact(ctx, "Sam", "Alex"); err != nil {
+		t.Fatal(err)
+	}
+	if err := doc2.RenameContact(ctx, "Kim", "Alex"); err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, doc, doc2)
+	for _, d := range []*Client{doc, doc2} {
+		cts, err := d.Contacts(ctx)
+		if err != nil || len(cts) != 2 || cts[0].Name != "Alex" || cts[1].Name != "Alex" {
+			t.Fatalf("contacts: %+v %v", cts, err)
+		}
+		if _, err := d.Contact(ctx, "Alex"); !errors.Is(err, ErrAmbiguousContact) {
+			t.Fatalf("two contacts called Alex: %v", err)
+		}
+		if _, err := d.Contact(ctx, sam.Account.String()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestPairingAgainOnASecondDevice: the client's second device pairs in person again
+// while the first is paired. The new pairing wins on every device, and the clinician's
+// later ending reaches both of the client's devices, without a conflict.
+func TestPairingAgainOnASecondDevice(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	doc, _ := signUp(t, s)
+	pat, patKit := signUp(t, s)
+	_, lee := pairUp(t, doc, pat)
+	// The second pairing completes later than the first (pairings are ordered by when
+	// they completed): a minute later on the second device's clock.
+	clk := &clock{}
+	clk.Advance(time.Minute)
+	pat2 := newClient(t, Options{Now: clk.Now})
+	if err := pat2.Login(ctx, patKit, []byte(pass)); err != nil {
+		t.Fatal(err)
+	}
+
+	inv, err := doc.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, _, err := pat2.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct.State != ContactPending { // its first pull brought the first pairing: the new one holds
+		t.Fatalf("second device after accepting a new code: %+v", ct)
+	}
+	mustSync(t, doc)  // answers the new request
+	mustSync(t, pat2) // paired again
+	quiet(t, pat, pat2, doc)
+	for i, d := range []*Client{pat, pat2} {
+		c, err := d.Contact(ctx, "Dr Lee")
+		if err != nil || c.State != ContactPaired {
+			t.Fatalf("client device %d: %+v %v", i, c, err)
+		}
+	}
+	// Both of the client's devices must act on the ending of the pairing that holds.
+	if _, err := doc.RemoveContact(ctx, "Sam"); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, doc)
+	for i, d := range []*Client{pat, pat2, pat} {
+		rep := mustSync(t, d)
+		if len(rep.Conflicts) != 0 {
+			t.Fatalf("client device %d reports conflicts %v after the ending", i, rep.Conflicts)
+		}
+	}
+	for i, d := range []*Client{pat, pat2} {
+		if _, err := d.Contact(ctx, "Dr Lee"); !errors.Is(err, ErrNoContact) {
+			t.Fatalf("client device %d still lists the clinician after the ending: %v", i, err)
+		}
+		id := mustAdd(t, d, string(checkin(t, 3, "after the end")))
+		if err := d.Share(ctx, id, lee.Account, ShareOptions{}); err == nil {
+			t.Fatalf("client device %d shared with an ended contact", i)
+		}
+	}
+}
+
+// TestEndingBeatsAConcurrentRename: one device ends a pairing while another renames the
+// contact and pushes first. The ending holds on both, and neither shares with them again.
+func TestEndingBeatsAConcurrentRename(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	doc, _ := signUp(t, s)
+	pat, patKit := signUp(t, s)
+	_, lee := pairUp(t, doc, pat)
+	pat2 := login(t, patKit, pass)
+	mustSync(t, pat2)
+
+	if err := pat2.RenameContact(ctx, "Dr Lee", "Dr L"); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, pat2)
+	if _, err := pat.RemoveContact(ctx, "Dr Lee"); err != nil {
+		t.Fatal(err)
+	}
+	// One sync each: the ending's push conflicts with the rename; the device that ended
+	// the pairing must publish it again in the same sync.
+	mustSync(t, pat)
+	mustSync(t, pat2)
+	if _, err := pat2.Contact(ctx, lee.Account.String()); !errors.Is(err, ErrNoContact) {
+		t.Fatalf("the renaming device still lists the clinician after one sync of each: %v", err)
+	}
+	quiet(t, pat, pat2, doc)
+	for i, d := range []*Client{pat, pat2} {
+		if _, err := d.Contact(ctx, lee.Account.String()); !errors.Is(err, ErrNoContact) {
+			t.Fatalf("client device %d still lists the clinician: %v", i, err)
+		}
+		id := mustAdd(t, d, string(checkin(t, 3, "after the end")))
+		if err := d.Share(ctx, id, lee.Account, ShareOptions{}); err == nil {
+			t.Fatalf("client device %d shared with an ended contact", i)
+		}
+	}
+}
+
+// TestSecondDeviceDoesNotRefuseTheRequestItLearned: the clinician's second device syncs
+// after the first accepted a link request but before the client deleted it. It knows the
+// pairing from the contact document and must not answer the request again (with a
+// refusal: it holds no code).
+func TestSecondDeviceDoesNotRefuseTheRequestItLearned(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	doc, docKit := signUp(t, s)
+	pat, _ := signUp(t, s)
+	inv, err := doc.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, doc)
+	doc2 := login(t, docKit, pass)
+	rep := mustSync(t, doc2)
+	if len(rep.Pairings) != 0 || len(rep.Learned) != 1 {
+		t.Fatalf("second device: pairings %+v, learned %+v", rep.Pairings, rep.Learned)
+	}
+	rep = mustSync(t, pat)
+	if len(rep.Pairings) != 1 || !rep.Pairings[0].Accepted {
+		t.Fatalf("client's pairing: %+v", rep.Pairings)
+	}
+	quiet(t, doc, doc2, pat)
+	if c, err := pat.Contact(ctx, "Dr Lee"); err != nil || c.State != ContactPaired {
+		t.Fatalf("client: %+v %v", c, err)
+	}
+}

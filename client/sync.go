@@ -127,16 +127,8 @@ func (c *Client) round(ctx context.Context, cn *conn, k *keys, rep *SyncReport, 
 	if err := c.pull(ctx, cn, k, rep, false); err != nil {
 		return err
 	}
-	if err := c.processInbox(ctx, cn, k, rep); err != nil {
+	if err := c.settle(ctx, cn, k, rep); err != nil {
 		return err
-	}
-	if ids := rep.refetch; len(ids) > 0 {
-		// Dropped here before this device learned their author was a contact (adoptContact).
-		// Should this fail, the digest check finds them missing and a full pull brings them.
-		rep.refetch = nil
-		if err := c.fetchAndApply(ctx, cn, k, ids, rep); err != nil {
-			return err
-		}
 	}
 	var fresh int // queued meanwhile (answers, deletions of read requests), never sent
 	if err := c.db.GetContext(ctx, &fresh, `SELECT (SELECT count(*) FROM outbox WHERE attempts = 0) +
@@ -155,6 +147,9 @@ func (c *Client) round(ctx context.Context, cn *conn, k *keys, rep *SyncReport, 
 		if err := c.checkDigest(ctx, cn, k, rep); err != nil {
 			return err
 		}
+		if err := c.settle(ctx, cn, k, rep); err != nil { // the digest check may have pulled
+			return err
+		}
 	}
 	n, err := c.pendingCount(ctx)
 	if err != nil {
@@ -166,6 +161,21 @@ func (c *Client) round(ctx context.Context, cn *conn, k *keys, rep *SyncReport, 
 		return err
 	}
 	rep.Cursor = p.Cursor
+	return nil
+}
+
+// settle decides what the pull left waiting: changes from accounts that are not contacts
+// (processInbox), and shares this device dropped before it learned, during the pull,
+// that their author is a contact (adoptContact). Should the re-fetch fail, the digest
+// check finds them missing and a full pull brings them.
+func (c *Client) settle(ctx context.Context, cn *conn, k *keys, rep *SyncReport) error {
+	if err := c.processInbox(ctx, cn, k, rep); err != nil {
+		return err
+	}
+	if ids := rep.refetch; len(ids) > 0 {
+		rep.refetch = nil
+		return c.fetchAndApply(ctx, cn, k, ids, rep)
+	}
 	return nil
 }
 
@@ -615,6 +625,12 @@ func (c *Client) applyOwn(ctx context.Context, tx *sqlx.Tx, k *keys, ch syncprot
 	}
 	if deleted && rec.Deleted {
 		// Deleted here and there: nothing to choose between.
+		return true, replaceRecord(ctx, tx, id, ch, deleted)
+	}
+	if role == roleContact && rec.Role == roleContact {
+		// Contact documents are merged, not kept as conflicts: the server's revision
+		// becomes the record, and adoptContact decides which state holds (and publishes
+		// this device's again if it is the newer).
 		return true, replaceRecord(ctx, tx, id, ch, deleted)
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO conflicts (record, base_revision, local_revision, local_deleted, local_envelope,
