@@ -638,15 +638,7 @@ func TestPairingAgainOnASecondDevice(t *testing.T) {
 			t.Fatalf("client device %d reports conflicts %v after the ending", i, rep.Conflicts)
 		}
 	}
-	for i, d := range []*Client{pat, pat2} {
-		if _, err := d.Contact(ctx, "Dr Lee"); !errors.Is(err, ErrNoContact) {
-			t.Fatalf("client device %d still lists the clinician after the ending: %v", i, err)
-		}
-		id := mustAdd(t, d, string(checkin(t, 3, "after the end")))
-		if err := d.Share(ctx, id, lee.Account, ShareOptions{}); err == nil {
-			t.Fatalf("client device %d shared with an ended contact", i)
-		}
-	}
+	endedOn(t, lee.Account, pat, pat2)
 }
 
 // TestEndingBeatsAConcurrentRename: one device ends a pairing while another renames the
@@ -675,13 +667,21 @@ func TestEndingBeatsAConcurrentRename(t *testing.T) {
 		t.Fatalf("the renaming device still lists the clinician after one sync of each: %v", err)
 	}
 	quiet(t, pat, pat2, doc)
-	for i, d := range []*Client{pat, pat2} {
-		if _, err := d.Contact(ctx, lee.Account.String()); !errors.Is(err, ErrNoContact) {
-			t.Fatalf("client device %d still lists the clinician: %v", i, err)
+	endedOn(t, lee.Account, pat, pat2)
+}
+
+// endedOn fails unless none of the devices lists the contact any more or will share a new
+// entry with them.
+func endedOn(t *testing.T, who syncproto.AccountID, devices ...*Client) {
+	t.Helper()
+	ctx := context.Background()
+	for i, d := range devices {
+		if _, err := d.Contact(ctx, who.String()); !errors.Is(err, ErrNoContact) {
+			t.Fatalf("device %d still lists the ended contact: %v", i, err)
 		}
 		id := mustAdd(t, d, string(checkin(t, 3, "after the end")))
-		if err := d.Share(ctx, id, lee.Account, ShareOptions{}); err == nil {
-			t.Fatalf("client device %d shared with an ended contact", i)
+		if err := d.Share(ctx, id, who, ShareOptions{}); err == nil {
+			t.Fatalf("device %d shared with an ended contact", i)
 		}
 	}
 }
