@@ -90,9 +90,10 @@ type contactRow struct {
 	SeenBundle  []byte `db:"seen_bundle"`
 	Verified    int64  `db:"verified"`
 	Created     int64  `db:"created"`
+	Ended       int64  `db:"ended"`
 }
 
-const contactCols = `account, bundle, fingerprint, name, role, state, reason, pairing, seen_bundle, verified, created`
+const contactCols = `account, bundle, fingerprint, name, role, state, reason, pairing, seen_bundle, verified, created, ended`
 
 // contact is a contact row, decoded and checked.
 type contact struct {
@@ -103,8 +104,9 @@ type contact struct {
 	state   ContactState
 	reason  string
 	pairing syncproto.RecordID
-	seen    []byte // a different bundle the server published
-	paired  time.Time
+	seen    []byte    // a different bundle the server published
+	paired  time.Time // when the pairing completed, by the clinician's clock (pair_reply)
+	ended   time.Time // when it ended (state ended)
 	created time.Time
 }
 
@@ -157,6 +159,9 @@ func decodeContact(k *keys, r *contactRow) (*contact, error) {
 	}
 	if r.Verified != 0 {
 		ct.paired = time.Unix(r.Verified, 0)
+	}
+	if r.Ended != 0 {
+		ct.ended = time.Unix(r.Ended, 0)
 	}
 	if len(r.Name) > 0 {
 		name, err := crypto.OpenLocal(k.profile, nameLabel(a), r.Name)
@@ -237,12 +242,16 @@ func (c *Client) storeContact(ctx context.Context, tx *sqlx.Tx, k *keys, ct *con
 		ct.created = c.opts.Now()
 	}
 	fp := ct.bundle.Fingerprint()
-	_, err = tx.ExecContext(ctx, `INSERT INTO contacts (`+contactCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	var ended int64
+	if ct.state == ContactEnded && !ct.ended.IsZero() {
+		ended = ct.ended.Unix()
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO contacts (`+contactCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (account) DO UPDATE SET bundle = excluded.bundle, fingerprint = excluded.fingerprint, name = excluded.name,
 		role = excluded.role, state = excluded.state, reason = excluded.reason, pairing = excluded.pairing,
-		seen_bundle = excluded.seen_bundle, verified = excluded.verified`,
+		seen_bundle = excluded.seen_bundle, verified = excluded.verified, ended = excluded.ended`,
 		ct.account[:], ct.bundle.Bytes(), fp[:], name, string(ct.role), string(ct.state), ct.reason, pairing, seen,
-		verified, ct.created.Unix())
+		verified, ct.created.Unix(), ended)
 	return err
 }
 
@@ -281,6 +290,9 @@ func contactDoc(ct *contact) *control {
 	}
 	if !ct.paired.IsZero() {
 		d.PairedAt = ct.paired.Unix()
+	}
+	if ct.state == ContactEnded && !ct.ended.IsZero() {
+		d.EndedAt = ct.ended.Unix()
 	}
 	return d
 }
@@ -349,6 +361,9 @@ func (c *Client) adoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, ch sync
 	if d.PairedAt > 0 {
 		ct.paired = time.Unix(d.PairedAt, 0)
 	}
+	if d.EndedAt > 0 {
+		ct.ended = time.Unix(d.EndedAt, 0)
+	}
 	if id, err := recordRef(d.Pairing); err == nil {
 		ct.pairing = id
 	}
@@ -371,9 +386,21 @@ func (c *Client) adoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, ch sync
 	}
 	switch {
 	case ct.state == ContactEnded && wasPaired:
+		// As on the device that ended it: withdraw what this device shared with them
+		// (grants it made that the ending device had not seen yet), drop its copies of
+		// what they shared, and, if this device held another pairing with them than the
+		// one the document ends, tell them that it ends too.
 		ct.reason = "ended on another device"
+		if err := c.withdrawFrom(ctx, tx, k, ct); err != nil {
+			return err
+		}
 		if err := c.forgetShared(ctx, tx, ct); err != nil {
 			return err
+		}
+		if old.pairing != ct.pairing {
+			if err := c.notifyEnd(ctx, tx, k, old); err != nil {
+				return err
+			}
 		}
 	case ct.state == ContactPaired && !wasPaired:
 		var ids [][]byte
@@ -393,19 +420,50 @@ func (c *Client) adoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, ch sync
 	return nil
 }
 
-// newerThan reports whether ct's pairing state supersedes d's, by the order every device
-// applies to contact documents: the later pairing (by when it completed, then by its
-// link request's ID), and within one pairing an ending over the pairing itself. Two
-// states of the same pairing and standing are not newer either way (the document then
-// wins: the server's latest revision).
-func (ct *contact) newerThan(d *contact) bool {
-	if ct.pairing != d.pairing {
-		if !ct.paired.Equal(d.paired) {
-			return ct.paired.After(d.paired)
-		}
-		return bytes.Compare(ct.pairing[:], d.pairing[:]) > 0
+// readoptContact applies the account's current contact document for a (if any) again,
+// as if it had just arrived: after this device's own attempt to pair with them failed.
+func (c *Client) readoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, a syncproto.AccountID, rep *SyncReport) error {
+	me := syncproto.AccountID(k.id.Account)
+	var rows []recordRow
+	if err := tx.SelectContext(ctx, &rows, `SELECT `+recordCols+` FROM records WHERE owner = ? AND role = ? AND link = ? AND deleted = 0
+		ORDER BY id LIMIT 1`, me[:], roleContact, a[:]); err != nil || len(rows) == 0 {
+		return err
 	}
-	return ct.state == ContactEnded && d.state != ContactEnded
+	r := &rows[0]
+	id := syncproto.RecordID(r.ID)
+	pt, err := open(k, id, r.Revision, r.Envelope, r.OwnerKey)
+	if err != nil {
+		return nil // verified when it arrived; a record that no longer opens is left alone
+	}
+	d, err := parseControl(pt)
+	clear(pt)
+	if err != nil || d == nil || d.Interlude != roleContact {
+		return nil
+	}
+	return c.adoptContact(ctx, tx, k, syncproto.Change{Record: id, Revision: r.Revision}, d, rep)
+}
+
+// newerThan reports whether ct's state supersedes d's, by the order every device of the
+// account applies to contact documents: by the time of the latest event (a pairing's
+// completion, by the clinician's clock, which both accounts record; or an ending), then an
+// ending before a pairing, then by the link request's ID. Two states that tie on all of
+// these are not newer either way (the document, the server's latest revision, then wins).
+func (ct *contact) newerThan(d *contact) bool {
+	if a, b := ct.eventTime(), d.eventTime(); !a.Equal(b) {
+		return a.After(b)
+	}
+	if a, b := ct.state == ContactEnded, d.state == ContactEnded; a != b {
+		return a
+	}
+	return bytes.Compare(ct.pairing[:], d.pairing[:]) > 0
+}
+
+// eventTime is when the contact's state last changed: its ending, or its pairing.
+func (ct *contact) eventTime() time.Time {
+	if ct.state == ContactEnded && ct.ended.After(ct.paired) {
+		return ct.ended
+	}
+	return ct.paired
 }
 
 // uniqueName returns want, or want with " (2)", " (3)"… added, so that no other listed

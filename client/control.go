@@ -15,9 +15,9 @@ import (
 // signed and shared exactly like entries, so the server cannot tell them apart.
 //
 //	{"interlude":"pair_request","v":1,"bundle":"<base64>","name":"Sam","mac":"<base64>"}
-//	{"interlude":"pair_reply","v":1,"request":"<record ID>","accepted":true,"name":"Dr Lee"}
+//	{"interlude":"pair_reply","v":1,"request":"<record ID>","accepted":true,"name":"Dr Lee","paired":1795430400}
 //	{"interlude":"pair_reply","v":1,"request":"<record ID>","accepted":false,"reason":"expired"}
-//	{"interlude":"pair_end","v":1,"pairing":"<record ID>"}
+//	{"interlude":"pair_end","v":1,"pairing":"<record ID>","ended":1795430400}
 //	{"interlude":"derived","v":1,"source":"<record ID>","level":"scores","entry":{...journal document...}}
 //	{"interlude":"contact","v":1,"account":"<account ID>","bundle":"<base64>","role":"client","state":"paired","name":"Sam","pairing":"<record ID>","paired":1795430400}
 //
@@ -73,7 +73,8 @@ type control struct {
 	Account  string `json:"account,omitempty"`
 	Role     string `json:"role,omitempty"`
 	State    string `json:"state,omitempty"`
-	PairedAt int64  `json:"paired,omitempty"` // unix seconds
+	PairedAt int64  `json:"paired,omitempty"` // contact, pair_reply: when the pairing completed (unix seconds, the clinician's clock)
+	EndedAt  int64  `json:"ended,omitempty"`  // contact, pair_end: when the pairing ended (unix seconds, the writer's clock)
 
 	// derived
 	Source string          `json:"source,omitempty"`

@@ -345,15 +345,19 @@ func (c *Client) handlePairRequest(ctx context.Context, tx *sqlx.Tx, k *keys, ch
 		return false, err
 	}
 	requester := &contact{account: ch.Owner, bundle: b, role: RoleClient, name: strings.Join(strings.Fields(req.Name), " ")}
-	answer := func(accepted bool, why, name string) error {
-		doc := (&control{Interlude: rolePairReply, Request: ch.Record.String(), Accepted: accepted, Reason: why, Name: name}).marshal()
+	answer := func(accepted bool, why, name string, paired time.Time) error {
+		d := &control{Interlude: rolePairReply, Request: ch.Record.String(), Accepted: accepted, Reason: why, Name: name}
+		if accepted {
+			d.PairedAt = paired.Unix()
+		}
+		doc := d.marshal()
 		_, err := c.addTx(ctx, tx, k, doc, rolePairReply, &ch.Record, []grantee{{ct: requester}})
 		return err
 	}
 	if reason != "" {
 		// Refused: say why (the answer is signed, and tells nothing but the reason), keep
 		// the request out of sight.
-		if err := answer(false, reason, ""); err != nil {
+		if err := answer(false, reason, "", time.Time{}); err != nil {
 			return false, err
 		}
 		if err := c.ignore(ctx, tx, ch); err != nil {
@@ -367,7 +371,14 @@ func (c *Client) handlePairRequest(ctx context.Context, tx *sqlx.Tx, k *keys, ch
 		return false, err
 	}
 	ct := requester
-	ct.state, ct.pairing, ct.paired = ContactPaired, ch.Record, now
+	// The completion time orders this pairing against others with the same person on
+	// every device of both accounts (the client records it from the answer): a later
+	// request answered here is later, by a second at least.
+	paired := time.Unix(now.Unix(), 0) // stored in whole seconds
+	if old != nil && !old.eventTime().IsZero() && paired.Unix() <= old.eventTime().Unix() {
+		paired = time.Unix(old.eventTime().Unix()+1, 0)
+	}
+	ct.state, ct.pairing, ct.paired = ContactPaired, ch.Record, paired
 	want := ct.name
 	if old != nil && old.name != "" {
 		want = old.name // the name chosen here stays
@@ -389,7 +400,7 @@ func (c *Client) handlePairRequest(ctx context.Context, tx *sqlx.Tx, k *keys, ch
 	if err := c.deleteOwn(ctx, tx, k, rolePairEnd, ct.account); err != nil {
 		return false, err
 	}
-	if err := answer(true, "", match.name); err != nil {
+	if err := answer(true, "", match.name, ct.paired); err != nil {
 		return false, err
 	}
 	if err := c.shareAvailability(ctx, tx, k, ct); err != nil {
@@ -404,11 +415,25 @@ func (c *Client) handlePairRequest(ctx context.Context, tx *sqlx.Tx, k *keys, ch
 // answer was verified against the bundle pinned from the code.
 func (c *Client) handlePairReply(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact, reply *control, rep *SyncReport) error {
 	req, err := recordRef(reply.Request)
-	if err != nil || ct.state != ContactPending || ct.pairing != req {
+	if err != nil || ct.pairing != req {
 		return nil // an answer to an earlier request: nothing to do
 	}
+	switch {
+	case ct.state == ContactPending:
+	case ct.state == ContactRejected && reply.Accepted:
+		// Another device of the clinician's refused the request (it held no matching
+		// code) and the one that made the code accepted it: the acceptance stands.
+	default:
+		return nil
+	}
 	if reply.Accepted {
-		ct.state, ct.reason, ct.paired, ct.seen = ContactPaired, "", c.opts.Now(), nil
+		// The clinician's time of acceptance, which its devices record too: both accounts
+		// order this pairing against others by it (newerThan).
+		paired := c.opts.Now()
+		if reply.PairedAt > 0 {
+			paired = time.Unix(reply.PairedAt, 0)
+		}
+		ct.state, ct.reason, ct.paired, ct.seen = ContactPaired, "", paired, nil
 		if ct.name == "" {
 			want := reply.Name
 			if strings.TrimSpace(want) == "" {
@@ -427,6 +452,19 @@ func (c *Client) handlePairReply(ctx context.Context, tx *sqlx.Tx, k *keys, ct *
 	if err := c.saveContact(ctx, tx, k, ct); err != nil {
 		return err
 	}
+	rep.Pairings = append(rep.Pairings, Pairing{Contact: ct.public(k.id.Fingerprint()), Accepted: reply.Accepted, Reason: reply.Reason})
+	if !reply.Accepted {
+		if reply.Reason == ReasonUnknownCode {
+			// Another device of the clinician's may hold the code: the request stays for
+			// it to answer, and its acceptance would stand (above).
+			return nil
+		}
+		// The account may still be paired with them through another device: that
+		// pairing, if any, holds here again.
+		if err := c.readoptContact(ctx, tx, k, ct.account, rep); err != nil {
+			return err
+		}
+	}
 	// The request has been read: delete it (the clinician's device then deletes its answer).
 	if r, err := getRecord(ctx, tx, req[:]); err != nil {
 		return err
@@ -435,14 +473,21 @@ func (c *Client) handlePairReply(ctx context.Context, tx *sqlx.Tx, k *keys, ct *
 			return err
 		}
 	}
-	rep.Pairings = append(rep.Pairings, Pairing{Contact: ct.public(k.id.Fingerprint()), Accepted: reply.Accepted, Reason: reply.Reason})
 	return nil
 }
 
 // handlePairEnd applies a contact's notice that they ended the pairing.
 func (c *Client) handlePairEnd(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact, end *control, rep *SyncReport) error {
 	ref, err := recordRef(end.Pairing)
-	if err != nil || ct.state == ContactEnded || (!ct.pairing.IsZero() && ref != ct.pairing) {
+	if err != nil || ct.state == ContactEnded || ct.state == ContactPending {
+		return nil
+	}
+	// The ending of this pairing; or, from a clinician, an ending stamped after this
+	// pairing completed (both times are the clinician's): the clinician holds one pairing
+	// with this account, and this device may hold an older one than the one it ended
+	// (another device of this account paired again).
+	later := end.EndedAt > 0 && ct.role == RoleClinician && !ct.paired.IsZero() && time.Unix(end.EndedAt, 0).After(ct.paired)
+	if !ct.pairing.IsZero() && ref != ct.pairing && !later {
 		return nil // an ending of an earlier pairing
 	}
 	pub := ct.public(k.id.Fingerprint())
@@ -482,6 +527,30 @@ func (c *Client) RemoveContact(ctx context.Context, nameOrID string) (*Contact, 
 // them, deletes this device's copies of what they shared (keeping only their IDs until
 // they revoke), optionally tells them, and marks the contact ended.
 func (c *Client) endPairing(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact, reason string, notify bool) error {
+	if err := c.withdrawFrom(ctx, tx, k, ct); err != nil {
+		return err
+	}
+	if err := c.forgetShared(ctx, tx, ct); err != nil {
+		return err
+	}
+	if notify {
+		if err := c.notifyEnd(ctx, tx, k, ct); err != nil {
+			return err
+		}
+	}
+	ct.state, ct.reason = ContactEnded, reason
+	// An ending is after the pairing it ends, by a second at least: contact documents are
+	// ordered by these times (newerThan).
+	ct.ended = time.Unix(c.opts.Now().Unix(), 0) // stored in whole seconds
+	if !ct.paired.IsZero() && ct.ended.Unix() <= ct.paired.Unix() {
+		ct.ended = time.Unix(ct.paired.Unix()+1, 0)
+	}
+	return c.saveContact(ctx, tx, k, ct)
+}
+
+// withdrawFrom revokes every grant this account holds to ct on its entries and deletes
+// the other records made for them (scores-only and status-only copies, pairing messages).
+func (c *Client) withdrawFrom(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact) error {
 	me := syncproto.AccountID(k.id.Account)
 	var mine []recordRow
 	if err := tx.SelectContext(ctx, &mine, `SELECT `+recordCols+` FROM records WHERE owner = ? AND deleted = 0 AND id IN
@@ -508,17 +577,14 @@ func (c *Client) endPairing(ctx context.Context, tx *sqlx.Tx, k *keys, ct *conta
 			return err
 		}
 	}
-	if err := c.forgetShared(ctx, tx, ct); err != nil {
-		return err
-	}
-	if notify {
-		doc := (&control{Interlude: rolePairEnd, Pairing: ct.pairing.String()}).marshal()
-		if _, err := c.addTx(ctx, tx, k, doc, rolePairEnd, &ct.pairing, []grantee{{ct: ct}}); err != nil {
-			return err
-		}
-	}
-	ct.state, ct.reason = ContactEnded, reason
-	return c.saveContact(ctx, tx, k, ct)
+	return nil
+}
+
+// notifyEnd tells ct that the pairing ends: a pair_end record naming it, shared with them.
+func (c *Client) notifyEnd(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact) error {
+	doc := (&control{Interlude: rolePairEnd, Pairing: ct.pairing.String(), EndedAt: c.opts.Now().Unix()}).marshal()
+	_, err := c.addTx(ctx, tx, k, doc, rolePairEnd, &ct.pairing, []grantee{{ct: ct}})
+	return err
 }
 
 // forgetShared deletes this device's copies of what ct shared with this account, keeping

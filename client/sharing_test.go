@@ -598,10 +598,10 @@ func TestPairingAgainOnASecondDevice(t *testing.T) {
 	doc, _ := signUp(t, s)
 	pat, patKit := signUp(t, s)
 	_, lee := pairUp(t, doc, pat)
-	// The second pairing completes later than the first (pairings are ordered by when
-	// they completed): a minute later on the second device's clock.
+	// The second device's clock is a minute behind: pairings are ordered by the
+	// clinician's time of acceptance, which the answer carries, not by the devices' clocks.
 	clk := &clock{}
-	clk.Advance(time.Minute)
+	clk.Advance(-time.Minute)
 	pat2 := newClient(t, Options{Now: clk.Now})
 	if err := pat2.Login(ctx, patKit, []byte(pass)); err != nil {
 		t.Fatal(err)
@@ -716,4 +716,192 @@ func TestSecondDeviceDoesNotRefuseTheRequestItLearned(t *testing.T) {
 	if c, err := pat.Contact(ctx, "Dr Lee"); err != nil || c.State != ContactPaired {
 		t.Fatalf("client: %+v %v", c, err)
 	}
+}
+
+// grantsTo counts the grants the server holds from owner's live records to who.
+func grantsTo(t *testing.T, s *testServer, owner, who syncproto.AccountID) int {
+	t.Helper()
+	return s.count(`SELECT count(*) FROM grants g JOIN records r ON r.id = g.record WHERE r.owner = ? AND g.recipient = ? AND r.deleted = 0`,
+		owner[:], who[:])
+}
+
+// TestEndingWithdrawsWhatAnotherDeviceShared: the client's phone shares an entry; the
+// laptop, not synced since, ends the pairing. The share must not survive on the server.
+func TestEndingWithdrawsWhatAnotherDeviceShared(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	doc, _ := signUp(t, s)
+	pat, patKit := signUp(t, s)
+	sam, lee := pairUp(t, doc, pat)
+	pat2 := login(t, patKit, pass)
+	mustSync(t, pat2)
+	id := mustAdd(t, pat2, string(checkin(t, 5, "from the phone")))
+	if err := pat2.Share(ctx, id, lee.Account, ShareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, pat2)
+	if _, err := pat.RemoveContact(ctx, "Dr Lee"); err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, pat, pat2, doc)
+	if n := s.count(`SELECT count(*) FROM grants WHERE record = ?`, id[:]); n != 0 {
+		t.Fatalf("the phone's share survives the ending on the server (%d grants)", n)
+	}
+	if st, _ := doc.RemoteState(ctx, []syncproto.RecordID{id}); st[0] != syncproto.StateGone {
+		t.Fatalf("the clinician can still fetch the entry: %v", st)
+	}
+	endedOn(t, lee.Account, pat, pat2)
+	if n := grantsTo(t, s, sam.Account, lee.Account); n != 1 {
+		t.Fatalf("%d of the client's records shared with the clinician after the ending, want the notice of it only", n)
+	}
+}
+
+// TestTwoRequestsAtOnce: both of the client's devices type in a code of their own before
+// the clinician syncs. The clinician keeps the one it answered last; the client's devices
+// settle on the same one, so the clinician's ending reaches them.
+func TestTwoRequestsAtOnce(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	doc, _ := signUp(t, s)
+	pat, patKit := signUp(t, s)
+	pat2 := login(t, patKit, pass)
+	for _, d := range []*Client{pat, pat2} {
+		inv, err := doc.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := d.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustSync(t, doc)
+	quiet(t, pat, pat2, doc)
+	lee, err := pat.Contact(ctx, "Dr Lee")
+	if err != nil || lee.State != ContactPaired {
+		t.Fatalf("client: %+v %v", lee, err)
+	}
+	if _, err := doc.RemoveContact(ctx, "Sam"); err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, doc, pat, pat2)
+	endedOn(t, lee.Account, pat, pat2)
+	k, err := pat.unlocked()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := grantsTo(t, s, syncproto.AccountID(k.id.Account), lee.Account); n > 0 {
+		t.Fatalf("%d of the client's records still shared with the clinician after the ending", n)
+	}
+}
+
+// TestRemovingAPendingRepairing: the client's device is paired and pairs again (pending),
+// the clinician answers, and then the client removes the contact on that device. The
+// ending holds on all the client's devices; the old pairing does not come back.
+func TestRemovingAPendingRepairing(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	doc, _ := signUp(t, s)
+	pat, patKit := signUp(t, s)
+	_, lee := pairUp(t, doc, pat)
+	pat2 := login(t, patKit, pass)
+	mustSync(t, pat2)
+	inv, err := doc.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, doc)
+	if _, err := pat.RemoveContact(ctx, "Dr Lee"); err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, pat, pat2, doc)
+	endedOn(t, lee.Account, pat, pat2)
+	if cts, _ := doc.Contacts(ctx); len(cts) != 0 {
+		t.Fatalf("the clinician still lists %+v", cts)
+	}
+}
+
+// TestRefusalByAnotherClinicianDevice: the clinician's second device sees the request
+// before the device that made the code, and refuses it (it holds no code); the device
+// with the code accepts. The client ends up paired.
+func TestRefusalByAnotherClinicianDevice(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	doc, docKit := signUp(t, s)
+	doc2 := login(t, docKit, pass)
+	pat, _ := signUp(t, s)
+	inv, err := doc.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
+		t.Fatal(err)
+	}
+	rep := mustSync(t, doc2) // refuses: unknown_code
+	if len(rep.Pairings) != 1 || rep.Pairings[0].Accepted {
+		t.Fatalf("second clinician device: %+v", rep.Pairings)
+	}
+	mustSync(t, pat) // reads the refusal first
+	mustSync(t, doc) // accepts
+	quiet(t, pat, doc, doc2)
+	for i, d := range []*Client{pat, doc, doc2} {
+		cts, err := d.Contacts(ctx)
+		if err != nil || len(cts) != 1 || cts[0].State != ContactPaired {
+			t.Fatalf("device %d: %+v %v", i, cts, err)
+		}
+	}
+}
+
+// TestRefusedRetryKeepsThePairing: a second device of the client tries an already used
+// code and is refused; the account is still paired through the first, and so is it.
+func TestRefusedRetryKeepsThePairing(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	doc, _ := signUp(t, s)
+	pat, patKit := signUp(t, s)
+	inv, err := doc.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, doc)
+	mustSync(t, pat)
+	pat2 := login(t, patKit, pass)
+	if _, _, err := pat2.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, doc, pat2, pat)
+	for i, d := range []*Client{pat, pat2} {
+		ct, err := d.Contact(ctx, "Dr Lee")
+		if err != nil || ct.State != ContactPaired {
+			t.Fatalf("client device %d: %+v %v", i, ct, err)
+		}
+	}
+}
+
+// TestEndingReachesADivergedPairing: a client device that holds another pairing than the
+// clinician's (the clinician answered a later request this device never learned of) still
+// acts on the clinician's ending, which is stamped after this device's pairing by the
+// clinician's own clock.
+func TestEndingReachesADivergedPairing(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	doc, _ := signUp(t, s)
+	pat, _ := signUp(t, s)
+	_, lee := pairUp(t, doc, pat)
+	if _, err := pat.db.ExecContext(ctx, `UPDATE contacts SET pairing = randomblob(16), verified = verified - 60`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := doc.RemoveContact(ctx, "Sam"); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, doc)
+	if rep := mustSync(t, pat); len(rep.Ended) != 1 {
+		t.Fatalf("the client was not told: %+v", rep.Ended)
+	}
+	endedOn(t, lee.Account, pat)
 }
