@@ -385,11 +385,11 @@ func (c *Client) adoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, ch sync
 		}
 	}
 	switch {
-	case ct.state == ContactEnded && wasPaired:
-		// As on the device that ended it: withdraw what this device shared with them
-		// (grants it made that the ending device had not seen yet), drop its copies of
-		// what they shared, and, if this device held another pairing with them than the
-		// one the document ends, tell them that it ends too.
+	case ct.state == ContactEnded && (old == nil || old.state != ContactEnded):
+		// As on the device that ended it: withdraw every grant to them this device knows
+		// of (its own, and those of other devices the ending device had not seen yet),
+		// drop its copies of what they shared, and, if this device held another pairing
+		// with them than the one the document ends, tell them that it ends too.
 		ct.reason = "ended on another device"
 		if err := c.withdrawFrom(ctx, tx, k, ct); err != nil {
 			return err
@@ -397,7 +397,7 @@ func (c *Client) adoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, ch sync
 		if err := c.forgetShared(ctx, tx, ct); err != nil {
 			return err
 		}
-		if old.pairing != ct.pairing {
+		if wasPaired && old.pairing != ct.pairing {
 			if err := c.notifyEnd(ctx, tx, k, old); err != nil {
 				return err
 			}
@@ -420,27 +420,76 @@ func (c *Client) adoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, ch sync
 	return nil
 }
 
-// readoptContact applies the account's current contact document for a (if any) again,
-// as if it had just arrived: after this device's own attempt to pair with them failed.
-func (c *Client) readoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, a syncproto.AccountID, rep *SyncReport) error {
+// currentDoc returns the account's contact document for a, and its record, if this
+// device holds one that opens.
+func (c *Client) currentDoc(ctx context.Context, tx *sqlx.Tx, k *keys, a syncproto.AccountID) (*control, syncproto.Change, error) {
 	me := syncproto.AccountID(k.id.Account)
 	var rows []recordRow
 	if err := tx.SelectContext(ctx, &rows, `SELECT `+recordCols+` FROM records WHERE owner = ? AND role = ? AND link = ? AND deleted = 0
 		ORDER BY id LIMIT 1`, me[:], roleContact, a[:]); err != nil || len(rows) == 0 {
-		return err
+		return nil, syncproto.Change{}, err
 	}
 	r := &rows[0]
 	id := syncproto.RecordID(r.ID)
 	pt, err := open(k, id, r.Revision, r.Envelope, r.OwnerKey)
 	if err != nil {
-		return nil // verified when it arrived; a record that no longer opens is left alone
+		return nil, syncproto.Change{}, nil // verified when it arrived; one that no longer opens is left alone
 	}
 	d, err := parseControl(pt)
 	clear(pt)
 	if err != nil || d == nil || d.Interlude != roleContact {
+		return nil, syncproto.Change{}, nil
+	}
+	return d, syncproto.Change{Record: id, Revision: r.Revision}, nil
+}
+
+// readoptContact applies the account's current contact document for a (if any) again,
+// as if it had just arrived: after this device's own attempt to pair with them failed.
+func (c *Client) readoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, a syncproto.AccountID, rep *SyncReport) error {
+	d, ch, err := c.currentDoc(ctx, tx, k, a)
+	if err != nil || d == nil {
+		return err
+	}
+	return c.adoptContact(ctx, tx, k, ch, d, rep)
+}
+
+// endAccountPairing applies a contact's pair_end that reaches this device while it is
+// pairing with them again (pending): the pairing the account holds through its other
+// devices, if the notice ends it, ends — its document says so, and this device withdraws
+// what it shared with them — while this device's own attempt stays under way.
+func (c *Client) endAccountPairing(ctx context.Context, tx *sqlx.Tx, k *keys, local *contact, end *control) error {
+	d, _, err := c.currentDoc(ctx, tx, k, local.account)
+	if err != nil || d == nil || ContactState(d.State) != ContactPaired {
+		return err
+	}
+	b, err := crypto.ParsePublicBundle(d.Bundle)
+	if err != nil {
 		return nil
 	}
-	return c.adoptContact(ctx, tx, k, syncproto.Change{Record: id, Revision: r.Revision}, d, rep)
+	acct := &contact{account: local.account, bundle: b, role: ContactRole(d.Role), state: ContactPaired, name: d.Name}
+	if d.PairedAt > 0 {
+		acct.paired = time.Unix(d.PairedAt, 0)
+	}
+	if id, err := recordRef(d.Pairing); err == nil {
+		acct.pairing = id
+	}
+	ref, err := recordRef(end.Pairing)
+	later := end.EndedAt > 0 && acct.role == RoleClinician && !acct.paired.IsZero() && time.Unix(end.EndedAt, 0).After(acct.paired)
+	if (err != nil || ref != acct.pairing) && !later {
+		return nil
+	}
+	if err := c.withdrawFrom(ctx, tx, k, acct); err != nil {
+		return err
+	}
+	if err := c.forgetShared(ctx, tx, acct); err != nil {
+		return err
+	}
+	acct.state, acct.reason = ContactEnded, "ended by "+acct.display()
+	acct.ended = time.Unix(c.opts.Now().Unix(), 0)
+	if !acct.paired.IsZero() && acct.ended.Unix() <= acct.paired.Unix() {
+		acct.ended = time.Unix(acct.paired.Unix()+1, 0)
+	}
+	return c.publishContact(ctx, tx, k, acct)
 }
 
 // newerThan reports whether ct's state supersedes d's, by the order every device of the

@@ -415,16 +415,26 @@ func (c *Client) handlePairRequest(ctx context.Context, tx *sqlx.Tx, k *keys, ch
 // answer was verified against the bundle pinned from the code.
 func (c *Client) handlePairReply(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact, reply *control, rep *SyncReport) error {
 	req, err := recordRef(reply.Request)
-	if err != nil || ct.pairing != req {
-		return nil // an answer to an earlier request: nothing to do
+	if err != nil {
+		return nil
 	}
 	switch {
-	case ct.state == ContactPending:
-	case ct.state == ContactRejected && reply.Accepted:
-		// Another device of the clinician's refused the request (it held no matching
-		// code) and the one that made the code accepted it: the acceptance stands.
+	case ct.pairing == req && ct.state == ContactPending:
+	case reply.Accepted && reply.PairedAt > 0 && ct.state != ContactPending:
+		// An acceptance of a request this device made, after a refusal by a clinician
+		// device that held no matching code (this device then took the account's state
+		// back): it stands if it is the newest event with them.
+		r, err := getRecord(ctx, tx, req[:])
+		if err != nil {
+			return err
+		}
+		mine := r != nil && !r.Deleted && r.Role == rolePairRequest && syncproto.AccountID(r.Owner) == syncproto.AccountID(k.id.Account)
+		if !mine || !time.Unix(reply.PairedAt, 0).After(ct.eventTime()) {
+			return nil
+		}
+		ct.pairing = req
 	default:
-		return nil
+		return nil // an answer to an earlier request, or one this device has moved past
 	}
 	if reply.Accepted {
 		// The clinician's time of acceptance, which its devices record too: both accounts
@@ -454,15 +464,15 @@ func (c *Client) handlePairReply(ctx context.Context, tx *sqlx.Tx, k *keys, ct *
 	}
 	rep.Pairings = append(rep.Pairings, Pairing{Contact: ct.public(k.id.Fingerprint()), Accepted: reply.Accepted, Reason: reply.Reason})
 	if !reply.Accepted {
-		if reply.Reason == ReasonUnknownCode {
-			// Another device of the clinician's may hold the code: the request stays for
-			// it to answer, and its acceptance would stand (above).
-			return nil
-		}
 		// The account may still be paired with them through another device: that
 		// pairing, if any, holds here again.
 		if err := c.readoptContact(ctx, tx, k, ct.account, rep); err != nil {
 			return err
+		}
+		if reply.Reason == ReasonUnknownCode {
+			// Another device of the clinician's may hold the code: the request stays for
+			// it to answer, and its acceptance would stand (above).
+			return nil
 		}
 	}
 	// The request has been read: delete it (the clinician's device then deletes its answer).
@@ -479,7 +489,12 @@ func (c *Client) handlePairReply(ctx context.Context, tx *sqlx.Tx, k *keys, ct *
 // handlePairEnd applies a contact's notice that they ended the pairing.
 func (c *Client) handlePairEnd(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact, end *control, rep *SyncReport) error {
 	ref, err := recordRef(end.Pairing)
-	if err != nil || ct.state == ContactEnded || ct.state == ContactPending {
+	if ct.state == ContactPending || ct.state == ContactRejected {
+		// Pairing again here: the notice may end the pairing the account holds through its
+		// other devices, which must not come back when this attempt fails.
+		return c.endAccountPairing(ctx, tx, k, ct, end)
+	}
+	if err != nil || ct.state == ContactEnded {
 		return nil
 	}
 	// The ending of this pairing; or, from a clinician, an ending stamped after this

@@ -905,3 +905,118 @@ func TestEndingReachesADivergedPairing(t *testing.T) {
 	}
 	endedOn(t, lee.Account, pat)
 }
+
+// TestEndingDuringARetry: the client's only device is paired, tries to pair again with a
+// used code, and meanwhile the clinician ends the pairing and refuses the retry. The
+// ending must hold: the refusal may not bring the old pairing back, and what the client
+// shared is withdrawn.
+func TestEndingDuringARetry(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	doc, _ := signUp(t, s)
+	pat, _ := signUp(t, s)
+	inv, err := doc.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, doc)
+	mustSync(t, pat)
+	lee, err := pat.Contact(ctx, "Dr Lee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := mustAdd(t, pat, string(checkin(t, 5, "shared before the end")))
+	if err := pat.Share(ctx, id, lee.Account, ShareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil { // used: to be refused
+		t.Fatal(err)
+	}
+	if _, err := doc.RemoveContact(ctx, "Sam"); err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, doc, pat)
+	endedOn(t, lee.Account, pat)
+	if n := s.count(`SELECT count(*) FROM grants WHERE record = ?`, id[:]); n != 0 {
+		t.Fatalf("the entry shared before the ending keeps %d grants", n)
+	}
+}
+
+// TestRetryRefusedByBothClinicianDevices: the client's second device retries a used code;
+// the clinician's device without the code refuses it first (unknown_code), the one with
+// it second (used). The account is still paired, and so is that device.
+func TestRetryRefusedByBothClinicianDevices(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	doc, docKit := signUp(t, s)
+	doc2 := login(t, docKit, pass)
+	pat, patKit := signUp(t, s)
+	inv, err := doc.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, doc)
+	mustSync(t, pat)
+	mustSync(t, doc2)
+	pat2 := login(t, patKit, pass)
+	if _, _, err := pat2.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, doc2) // unknown_code
+	mustSync(t, pat2)
+	mustSync(t, doc) // used
+	quiet(t, pat2, pat, doc, doc2)
+	for i, d := range []*Client{pat, pat2} {
+		ct, err := d.Contact(ctx, "Dr Lee")
+		if err != nil || ct.State != ContactPaired {
+			t.Fatalf("client device %d: %+v %v", i, ct, err)
+		}
+	}
+}
+
+// TestEndingAdoptedAfterARefusalWithdraws: the client's laptop shares an entry offline;
+// the phone ends the pairing; the laptop, retrying a used code, learns of the ending only
+// after the refusal. It must still withdraw its share.
+func TestEndingAdoptedAfterARefusalWithdraws(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	doc, _ := signUp(t, s)
+	pat, patKit := signUp(t, s)
+	inv, err := doc.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, doc)
+	mustSync(t, pat)
+	pat2 := login(t, patKit, pass)
+	mustSync(t, pat2)
+	lee, err := pat.Contact(ctx, "Dr Lee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := mustAdd(t, pat, string(checkin(t, 5, "shared offline")))
+	if err := pat.Share(ctx, id, lee.Account, ShareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pat2.RemoveContact(ctx, "Dr Lee"); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, pat2)
+	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil { // used: to be refused
+		t.Fatal(err)
+	}
+	quiet(t, doc, pat, pat2)
+	endedOn(t, lee.Account, pat, pat2)
+	if n := s.count(`SELECT count(*) FROM grants WHERE record = ?`, id[:]); n != 0 {
+		t.Fatalf("the entry shared offline keeps %d grants after the ending", n)
+	}
+}
