@@ -371,7 +371,15 @@ func (c *Client) adoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, ch sync
 	if old != nil {
 		switch {
 		case old.state == ContactPending:
-			return nil // pairing again in person here: newer than any document
+			// Pairing again in person here: that attempt stays under way. An ending the
+			// account made elsewhere still withdraws what this device shared with them.
+			if ct.state == ContactEnded {
+				if err := c.withdrawFrom(ctx, tx, k, ct, old.pairing); err != nil {
+					return err
+				}
+				return c.forgetShared(ctx, tx, ct)
+			}
+			return nil
 		case old.state != ContactRejected && old.newerThan(ct):
 			return c.publishContact(ctx, tx, k, old) // this device's is newer: the document catches up
 		}
@@ -403,6 +411,10 @@ func (c *Client) adoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, ch sync
 			}
 		}
 	case ct.state == ContactPaired && !wasPaired:
+		// A notice of an earlier ending that this device sent is moot now.
+		if err := c.deleteOwn(ctx, tx, k, rolePairEnd, a); err != nil {
+			return err
+		}
 		var ids [][]byte
 		if err := tx.SelectContext(ctx, &ids, `DELETE FROM ignored WHERE owner = ? RETURNING record`, a[:]); err != nil {
 			return err
@@ -478,17 +490,14 @@ func (c *Client) endAccountPairing(ctx context.Context, tx *sqlx.Tx, k *keys, lo
 	if (err != nil || ref != acct.pairing) && !later {
 		return nil
 	}
-	if err := c.withdrawFrom(ctx, tx, k, acct); err != nil {
+	if err := c.withdrawFrom(ctx, tx, k, acct, local.pairing); err != nil {
 		return err
 	}
 	if err := c.forgetShared(ctx, tx, acct); err != nil {
 		return err
 	}
 	acct.state, acct.reason = ContactEnded, "ended by "+acct.display()
-	acct.ended = time.Unix(c.opts.Now().Unix(), 0)
-	if !acct.paired.IsZero() && acct.ended.Unix() <= acct.paired.Unix() {
-		acct.ended = time.Unix(acct.paired.Unix()+1, 0)
-	}
+	acct.ended = endingTime(acct, noticeTime(end, c.opts.Now()))
 	return c.publishContact(ctx, tx, k, acct)
 }
 

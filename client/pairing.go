@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -506,7 +507,10 @@ func (c *Client) handlePairEnd(ctx context.Context, tx *sqlx.Tx, k *keys, ct *co
 		return nil // an ending of an earlier pairing
 	}
 	pub := ct.public(k.id.Fingerprint())
-	if err := c.endPairing(ctx, tx, k, ct, "ended by "+ct.display(), false); err != nil {
+	// The ending is dated by the notice (the contact's clock, which for a clinician is the
+	// one its pairing times come from), not by when this device learns of it: a device
+	// that was offline must not make an old ending newer than a later pairing.
+	if err := c.endPairing(ctx, tx, k, ct, "ended by "+ct.display(), false, noticeTime(end, c.opts.Now())); err != nil {
 		return err
 	}
 	rep.Ended = append(rep.Ended, Ended{Contact: pub})
@@ -530,7 +534,7 @@ func (c *Client) RemoveContact(ctx context.Context, nameOrID string) (*Contact, 
 		}
 		out = ct.public(k.id.Fingerprint())
 		notify := ct.state == ContactPaired || ct.state == ContactPending
-		return c.endPairing(ctx, tx, k, ct, "removed here", notify)
+		return c.endPairing(ctx, tx, k, ct, "removed here", notify, c.opts.Now())
 	})
 	if err != nil {
 		return nil, fmt.Errorf("remove contact: %w", err)
@@ -538,10 +542,19 @@ func (c *Client) RemoveContact(ctx context.Context, nameOrID string) (*Contact, 
 	return &out, nil
 }
 
+// noticeTime is when a pair_end says the pairing ended, or now if it does not say (or
+// says a time still to come).
+func noticeTime(end *control, now time.Time) time.Time {
+	if end.EndedAt > 0 && end.EndedAt <= now.Unix() {
+		return time.Unix(end.EndedAt, 0)
+	}
+	return now
+}
+
 // endPairing revokes every grant to ct, deletes the copies and pairing records made for
 // them, deletes this device's copies of what they shared (keeping only their IDs until
-// they revoke), optionally tells them, and marks the contact ended.
-func (c *Client) endPairing(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact, reason string, notify bool) error {
+// they revoke), optionally tells them, and marks the contact ended at the time at.
+func (c *Client) endPairing(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact, reason string, notify bool, at time.Time) error {
 	if err := c.withdrawFrom(ctx, tx, k, ct); err != nil {
 		return err
 	}
@@ -556,16 +569,24 @@ func (c *Client) endPairing(ctx context.Context, tx *sqlx.Tx, k *keys, ct *conta
 	ct.state, ct.reason = ContactEnded, reason
 	// An ending is after the pairing it ends, by a second at least: contact documents are
 	// ordered by these times (newerThan).
-	ct.ended = time.Unix(c.opts.Now().Unix(), 0) // stored in whole seconds
-	if !ct.paired.IsZero() && ct.ended.Unix() <= ct.paired.Unix() {
-		ct.ended = time.Unix(ct.paired.Unix()+1, 0)
-	}
+	ct.ended = endingTime(ct, at)
 	return c.saveContact(ctx, tx, k, ct)
 }
 
+// endingTime is the time an ending of ct's pairing at at is recorded with: in whole
+// seconds, and a second after the pairing at least.
+func endingTime(ct *contact, at time.Time) time.Time {
+	ended := time.Unix(at.Unix(), 0)
+	if !ct.paired.IsZero() && ended.Unix() <= ct.paired.Unix() {
+		ended = time.Unix(ct.paired.Unix()+1, 0)
+	}
+	return ended
+}
+
 // withdrawFrom revokes every grant this account holds to ct on its entries and deletes
-// the other records made for them (scores-only and status-only copies, pairing messages).
-func (c *Client) withdrawFrom(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact) error {
+// the other records made for them (scores-only and status-only copies, pairing messages)
+// except the records in keep (a link request still under way).
+func (c *Client) withdrawFrom(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact, keep ...syncproto.RecordID) error {
 	me := syncproto.AccountID(k.id.Account)
 	var mine []recordRow
 	if err := tx.SelectContext(ctx, &mine, `SELECT `+recordCols+` FROM records WHERE owner = ? AND deleted = 0 AND id IN
@@ -585,7 +606,7 @@ func (c *Client) withdrawFrom(ctx context.Context, tx *sqlx.Tx, k *keys, ct *con
 			}
 			continue
 		}
-		if mine[i].Role == rolePairEnd {
+		if mine[i].Role == rolePairEnd || slices.Contains(keep, id) {
 			continue
 		}
 		if err := c.deleteTx(ctx, tx, k, id); err != nil {

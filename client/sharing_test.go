@@ -1020,3 +1020,70 @@ func TestEndingAdoptedAfterARefusalWithdraws(t *testing.T) {
 		t.Fatalf("the entry shared offline keeps %d grants after the ending", n)
 	}
 }
+
+// TestLateEndingOfAnOldPairing: the clinician's laptop, offline, ends the pairing; five
+// seconds later the client pairs again, in person, with the clinician's phone; then the
+// laptop syncs. The old ending must not undo the new pairing on any device of either
+// account: the laptop withdraws its notice once it learns of the newer pairing, and a
+// device that sees the notice dates the ending when the clinician made it, not when it
+// learns of it (either suffices here; both are kept).
+func TestLateEndingOfAnOldPairing(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	clk := &clock{}
+	device := func() *Client { return newClient(t, Options{Now: clk.Now}) }
+	doc := device()
+	docKit, err := doc.SignUp(ctx, s.url, []byte(pass), SignUpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pat := device()
+	patKit, err := pat.SignUp(ctx, s.url, []byte(pass), SignUpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, lee := pairUp(t, doc, pat)
+	doc2, pat2 := device(), device()
+	if err := doc2.Login(ctx, docKit, []byte(pass)); err != nil {
+		t.Fatal(err)
+	}
+	if err := pat2.Login(ctx, patKit, []byte(pass)); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, doc2)
+	mustSync(t, pat2)
+
+	clk.Advance(2 * time.Second)
+	if _, err := doc.RemoveContact(ctx, "Sam"); err != nil { // offline: not synced yet
+		t.Fatal(err)
+	}
+	clk.Advance(5 * time.Second)
+	inv, err := doc2.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pat2.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, doc2)
+	mustSync(t, pat2)
+	clk.Advance(5 * time.Second)
+	mustSync(t, doc) // the laptop's ending reaches the server now, after the new pairing
+	if err := pat2.RenameContact(ctx, "Dr Lee", "Dr L"); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, pat2)
+	clk.Advance(5 * time.Second)
+	quiet(t, pat, pat2, doc, doc2)
+	for i, d := range []*Client{pat, pat2} {
+		ct, err := d.Contact(ctx, lee.Account.String())
+		if err != nil || ct.State != ContactPaired {
+			t.Fatalf("client device %d: %+v %v", i, ct, err)
+		}
+	}
+	for i, d := range []*Client{doc, doc2} {
+		if cts, err := d.Contacts(ctx); err != nil || len(cts) != 1 || cts[0].State != ContactPaired {
+			t.Fatalf("clinician device %d: %+v %v", i, cts, err)
+		}
+	}
+}
