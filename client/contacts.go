@@ -399,14 +399,18 @@ func (c *Client) adoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, ch sync
 		// drop its copies of what they shared, and, if this device held another pairing
 		// with them than the one the document ends, tell them that it ends too.
 		ct.reason = "ended on another device"
-		if err := c.withdrawFrom(ctx, tx, k, ct); err != nil {
+		keep, err := ownRequests(ctx, tx, me, a) // an attempt to pair again stays under way
+		if err != nil {
+			return err
+		}
+		if err := c.withdrawFrom(ctx, tx, k, ct, keep...); err != nil {
 			return err
 		}
 		if err := c.forgetShared(ctx, tx, ct); err != nil {
 			return err
 		}
 		if wasPaired && old.pairing != ct.pairing {
-			if err := c.notifyEnd(ctx, tx, k, old); err != nil {
+			if err := c.notifyEnd(ctx, tx, k, old, ct.eventTime()); err != nil {
 				return err
 			}
 		}
@@ -465,25 +469,50 @@ func (c *Client) readoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, a syn
 	return c.adoptContact(ctx, tx, k, ch, d, rep)
 }
 
-// endAccountPairing applies a contact's pair_end that reaches this device while it is
-// pairing with them again (pending): the pairing the account holds through its other
-// devices, if the notice ends it, ends — its document says so, and this device withdraws
-// what it shared with them — while this device's own attempt stays under way.
-func (c *Client) endAccountPairing(ctx context.Context, tx *sqlx.Tx, k *keys, local *contact, end *control) error {
-	d, _, err := c.currentDoc(ctx, tx, k, local.account)
+// accountPairing is the pairing with a that the account's contact document holds, if it
+// says paired.
+func (c *Client) accountPairing(ctx context.Context, tx *sqlx.Tx, k *keys, a syncproto.AccountID) (*contact, error) {
+	d, _, err := c.currentDoc(ctx, tx, k, a)
 	if err != nil || d == nil || ContactState(d.State) != ContactPaired {
-		return err
+		return nil, err
 	}
 	b, err := crypto.ParsePublicBundle(d.Bundle)
-	if err != nil {
-		return nil
+	if err != nil || syncproto.AccountID(b.Account) != a {
+		return nil, nil
 	}
-	acct := &contact{account: local.account, bundle: b, role: ContactRole(d.Role), state: ContactPaired, name: d.Name}
+	acct := &contact{account: a, bundle: b, role: ContactRole(d.Role), state: ContactPaired, name: d.Name}
 	if d.PairedAt > 0 {
 		acct.paired = time.Unix(d.PairedAt, 0)
 	}
 	if id, err := recordRef(d.Pairing); err == nil {
 		acct.pairing = id
+	}
+	return acct, nil
+}
+
+// ownRequests lists this device's link requests to a that are still live (awaiting an
+// answer): a withdrawal keeps them, so that a later acceptance can still complete.
+func ownRequests(ctx context.Context, tx *sqlx.Tx, me, a syncproto.AccountID) ([]syncproto.RecordID, error) {
+	var ids [][]byte
+	if err := tx.SelectContext(ctx, &ids, `SELECT r.id FROM records r JOIN grants g ON g.record = r.id
+		WHERE r.owner = ? AND r.role = ? AND r.deleted = 0 AND g.recipient = ?`, me[:], rolePairRequest, a[:]); err != nil {
+		return nil, err
+	}
+	out := make([]syncproto.RecordID, len(ids))
+	for i, id := range ids {
+		out[i] = syncproto.RecordID(id)
+	}
+	return out, nil
+}
+
+// endAccountPairing applies a contact's pair_end that reaches this device while it is
+// pairing with them again (pending): the pairing the account holds through its other
+// devices, if the notice ends it, ends — its document says so, and this device withdraws
+// what it shared with them — while this device's own attempt stays under way.
+func (c *Client) endAccountPairing(ctx context.Context, tx *sqlx.Tx, k *keys, local *contact, end *control) error {
+	acct, err := c.accountPairing(ctx, tx, k, local.account)
+	if err != nil || acct == nil {
+		return err
 	}
 	ref, err := recordRef(end.Pairing)
 	later := end.EndedAt > 0 && acct.role == RoleClinician && !acct.paired.IsZero() && time.Unix(end.EndedAt, 0).After(acct.paired)

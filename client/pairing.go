@@ -420,7 +420,8 @@ func (c *Client) handlePairReply(ctx context.Context, tx *sqlx.Tx, k *keys, ct *
 		return nil
 	}
 	switch {
-	case ct.pairing == req && ct.state == ContactPending:
+	case ct.pairing == req && (ct.state == ContactPending || (ct.state == ContactRejected && ct.reason == ReasonUnknownCode)):
+		// Waiting for an answer; after unknown_code, from the device that holds the code.
 	case reply.Accepted && reply.PairedAt > 0 && ct.state != ContactPending:
 		// An acceptance of a request this device made, after a refusal by a clinician
 		// device that held no matching code (this device then took the account's state
@@ -434,6 +435,14 @@ func (c *Client) handlePairReply(ctx context.Context, tx *sqlx.Tx, k *keys, ct *
 			return nil
 		}
 		ct.pairing = req
+	case !reply.Accepted && reply.Reason != ReasonUnknownCode && ct.pairing != req:
+		// A refusal of a request this device made and has moved past (it took the
+		// account's state back after an earlier refusal): the request has its answer.
+		r, err := getRecord(ctx, tx, req[:])
+		if err != nil || r == nil || r.Deleted || r.Role != rolePairRequest || syncproto.AccountID(r.Owner) != syncproto.AccountID(k.id.Account) {
+			return err
+		}
+		return c.deleteTx(ctx, tx, k, req)
 	default:
 		return nil // an answer to an earlier request, or one this device has moved past
 	}
@@ -562,8 +571,21 @@ func (c *Client) endPairing(ctx context.Context, tx *sqlx.Tx, k *keys, ct *conta
 		return err
 	}
 	if notify {
-		if err := c.notifyEnd(ctx, tx, k, ct); err != nil {
+		if err := c.notifyEnd(ctx, tx, k, ct, at); err != nil {
 			return err
+		}
+		if ct.state == ContactPending {
+			// Pairing again here: the pairing the account holds through its other devices,
+			// if another, ends too, and they are told.
+			acct, err := c.accountPairing(ctx, tx, k, ct.account)
+			if err != nil {
+				return err
+			}
+			if acct != nil && acct.pairing != ct.pairing {
+				if err := c.notifyEnd(ctx, tx, k, acct, at); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	ct.state, ct.reason = ContactEnded, reason
@@ -616,9 +638,10 @@ func (c *Client) withdrawFrom(ctx context.Context, tx *sqlx.Tx, k *keys, ct *con
 	return nil
 }
 
-// notifyEnd tells ct that the pairing ends: a pair_end record naming it, shared with them.
-func (c *Client) notifyEnd(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact) error {
-	doc := (&control{Interlude: rolePairEnd, Pairing: ct.pairing.String(), EndedAt: c.opts.Now().Unix()}).marshal()
+// notifyEnd tells ct that the pairing ended at the time at: a pair_end record naming it,
+// shared with them.
+func (c *Client) notifyEnd(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact, at time.Time) error {
+	doc := (&control{Interlude: rolePairEnd, Pairing: ct.pairing.String(), EndedAt: endingTime(ct, at).Unix()}).marshal()
 	_, err := c.addTx(ctx, tx, k, doc, rolePairEnd, &ct.pairing, []grantee{{ct: ct}})
 	return err
 }

@@ -977,6 +977,10 @@ func TestRetryRefusedByBothClinicianDevices(t *testing.T) {
 		if err != nil || ct.State != ContactPaired {
 			t.Fatalf("client device %d: %+v %v", i, ct, err)
 		}
+		// Refused for good: the request is answered, and goes.
+		if n := count(t, d, `SELECT count(*) FROM records WHERE role = ? AND deleted = 0`, rolePairRequest); n != 0 {
+			t.Fatalf("client device %d keeps %d live link requests", i, n)
+		}
 	}
 }
 
@@ -1084,6 +1088,60 @@ func TestLateEndingOfAnOldPairing(t *testing.T) {
 	for i, d := range []*Client{doc, doc2} {
 		if cts, err := d.Contacts(ctx); err != nil || len(cts) != 1 || cts[0].State != ContactPaired {
 			t.Fatalf("clinician device %d: %+v %v", i, cts, err)
+		}
+	}
+}
+
+// TestPairingAgainAfterAnEndingElsewhere: the client's phone ends the pairing; the laptop,
+// not synced since, pairs again in person with a code of the clinician's laptop; the
+// clinician's phone, which has no such code, refuses first, then the laptop accepts. The
+// new pairing is the newest event and holds on every device of both accounts.
+func TestPairingAgainAfterAnEndingElsewhere(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	clk := &clock{}
+	device := func() *Client { return newClient(t, Options{Now: clk.Now}) }
+	doc, pat := device(), device()
+	docKit, err := doc.SignUp(ctx, s.url, []byte(pass), SignUpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	patKit, err := pat.SignUp(ctx, s.url, []byte(pass), SignUpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairUp(t, doc, pat)
+	doc2, pat2 := device(), device()
+	for _, x := range []struct {
+		c   *Client
+		kit *RecoveryKit
+	}{{doc2, docKit}, {pat2, patKit}} {
+		if err := x.c.Login(ctx, x.kit, []byte(pass)); err != nil {
+			t.Fatal(err)
+		}
+		mustSync(t, x.c)
+	}
+	clk.Advance(2 * time.Second)
+	if _, err := pat2.RemoveContact(ctx, "Dr Lee"); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, pat2)
+	clk.Advance(2 * time.Second)
+	inv, err := doc.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, doc2) // no such code here: unknown_code
+	clk.Advance(2 * time.Second)
+	mustSync(t, doc) // accepts
+	quiet(t, pat, pat2, doc, doc2)
+	for i, d := range []*Client{pat, pat2, doc, doc2} {
+		cts, err := d.Contacts(ctx)
+		if err != nil || len(cts) != 1 || cts[0].State != ContactPaired {
+			t.Fatalf("device %d: %+v %v", i, cts, err)
 		}
 	}
 }
