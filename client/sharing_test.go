@@ -695,13 +695,7 @@ func TestSecondDeviceDoesNotRefuseTheRequestItLearned(t *testing.T) {
 	s := newTestServer(t)
 	doc, docKit := signUp(t, s)
 	pat, _ := signUp(t, s)
-	inv, err := doc.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
-		t.Fatal(err)
-	}
+	requestPairing(t, doc, pat)
 	mustSync(t, doc)
 	doc2 := login(t, docKit, pass)
 	rep := mustSync(t, doc2)
@@ -805,13 +799,7 @@ func TestRemovingAPendingRepairing(t *testing.T) {
 	_, lee := pairUp(t, doc, pat)
 	pat2 := login(t, patKit, pass)
 	mustSync(t, pat2)
-	inv, err := doc.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
-		t.Fatal(err)
-	}
+	requestPairing(t, doc, pat)
 	mustSync(t, doc)
 	if _, err := pat.RemoveContact(ctx, "Dr Lee"); err != nil {
 		t.Fatal(err)
@@ -832,13 +820,7 @@ func TestRefusalByAnotherClinicianDevice(t *testing.T) {
 	doc, docKit := signUp(t, s)
 	doc2 := login(t, docKit, pass)
 	pat, _ := signUp(t, s)
-	inv, err := doc.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
-		t.Fatal(err)
-	}
+	requestPairing(t, doc, pat)
 	rep := mustSync(t, doc2) // refuses: unknown_code
 	if len(rep.Pairings) != 1 || rep.Pairings[0].Accepted {
 		t.Fatalf("second clinician device: %+v", rep.Pairings)
@@ -861,17 +843,11 @@ func TestRefusedRetryKeepsThePairing(t *testing.T) {
 	s := newTestServer(t)
 	doc, _ := signUp(t, s)
 	pat, patKit := signUp(t, s)
-	inv, err := doc.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
-		t.Fatal(err)
-	}
+	code := requestPairing(t, doc, pat)
 	mustSync(t, doc)
 	mustSync(t, pat)
 	pat2 := login(t, patKit, pass)
-	if _, _, err := pat2.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
+	if _, _, err := pat2.AcceptPairCode(ctx, code, AcceptOptions{Name: "Sam"}); err != nil {
 		t.Fatal(err)
 	}
 	quiet(t, doc, pat2, pat)
@@ -915,13 +891,7 @@ func TestEndingDuringARetry(t *testing.T) {
 	s := newTestServer(t)
 	doc, _ := signUp(t, s)
 	pat, _ := signUp(t, s)
-	inv, err := doc.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
-		t.Fatal(err)
-	}
+	code := requestPairing(t, doc, pat)
 	mustSync(t, doc)
 	mustSync(t, pat)
 	lee, err := pat.Contact(ctx, "Dr Lee")
@@ -932,7 +902,7 @@ func TestEndingDuringARetry(t *testing.T) {
 	if err := pat.Share(ctx, id, lee.Account, ShareOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil { // used: to be refused
+	if _, _, err := pat.AcceptPairCode(ctx, code, AcceptOptions{Name: "Sam"}); err != nil { // used: to be refused
 		t.Fatal(err)
 	}
 	if _, err := doc.RemoveContact(ctx, "Sam"); err != nil {
@@ -954,18 +924,12 @@ func TestRetryRefusedByBothClinicianDevices(t *testing.T) {
 	doc, docKit := signUp(t, s)
 	doc2 := login(t, docKit, pass)
 	pat, patKit := signUp(t, s)
-	inv, err := doc.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
-		t.Fatal(err)
-	}
+	code := requestPairing(t, doc, pat)
 	mustSync(t, doc)
 	mustSync(t, pat)
 	mustSync(t, doc2)
 	pat2 := login(t, patKit, pass)
-	if _, _, err := pat2.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
+	if _, _, err := pat2.AcceptPairCode(ctx, code, AcceptOptions{Name: "Sam"}); err != nil {
 		t.Fatal(err)
 	}
 	mustSync(t, doc2) // unknown_code
@@ -992,13 +956,7 @@ func TestEndingAdoptedAfterARefusalWithdraws(t *testing.T) {
 	s := newTestServer(t)
 	doc, _ := signUp(t, s)
 	pat, patKit := signUp(t, s)
-	inv, err := doc.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
-		t.Fatal(err)
-	}
+	code := requestPairing(t, doc, pat)
 	mustSync(t, doc)
 	mustSync(t, pat)
 	pat2 := login(t, patKit, pass)
@@ -1015,7 +973,7 @@ func TestEndingAdoptedAfterARefusalWithdraws(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustSync(t, pat2)
-	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil { // used: to be refused
+	if _, _, err := pat.AcceptPairCode(ctx, code, AcceptOptions{Name: "Sam"}); err != nil { // used: to be refused
 		t.Fatal(err)
 	}
 	quiet(t, doc, pat, pat2)
@@ -1062,13 +1020,7 @@ func TestLateEndingOfAnOldPairing(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk.Advance(5 * time.Second)
-	inv, err := doc2.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := pat2.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
-		t.Fatal(err)
-	}
+	requestPairing(t, doc2, pat2)
 	mustSync(t, doc2)
 	mustSync(t, pat2)
 	clk.Advance(5 * time.Second)
@@ -1127,13 +1079,7 @@ func TestPairingAgainAfterAnEndingElsewhere(t *testing.T) {
 	}
 	mustSync(t, pat2)
 	clk.Advance(2 * time.Second)
-	inv, err := doc.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := pat.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
-		t.Fatal(err)
-	}
+	requestPairing(t, doc, pat)
 	mustSync(t, doc2) // no such code here: unknown_code
 	clk.Advance(2 * time.Second)
 	mustSync(t, doc) // accepts
@@ -1144,4 +1090,19 @@ func TestPairingAgainAfterAnEndingElsewhere(t *testing.T) {
 			t.Fatalf("device %d: %+v %v", i, cts, err)
 		}
 	}
+}
+
+// requestPairing makes a pairing code on the clinician's device and types it in on the
+// client's (the link request is sent), and returns the code.
+func requestPairing(t *testing.T, clinician, client *Client) string {
+	t.Helper()
+	ctx := context.Background()
+	inv, err := clinician.NewInvite(ctx, InviteOptions{Name: "Dr Lee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := client.AcceptPairCode(ctx, inv.Code, AcceptOptions{Name: "Sam"}); err != nil {
+		t.Fatal(err)
+	}
+	return inv.Code
 }
