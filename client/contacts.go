@@ -370,6 +370,10 @@ func (c *Client) adoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, ch sync
 	wasPaired := false
 	if old != nil {
 		switch {
+		case old.state == ContactPending && !c.requestLive(ctx, tx, me, old.pairing):
+			// Pairing again here, but the request is gone (deleted by the device that sent
+			// it, or never here): nothing will answer it; the document holds.
+			old.state = ContactRejected
 		case old.state == ContactPending:
 			// Pairing again in person here: that attempt stays under way. An ending the
 			// account made elsewhere still withdraws what this device shared with them.
@@ -488,6 +492,12 @@ func (c *Client) accountPairing(ctx context.Context, tx *sqlx.Tx, k *keys, a syn
 		acct.pairing = id
 	}
 	return acct, nil
+}
+
+// requestLive reports whether the link request id of this account is still live here.
+func (c *Client) requestLive(ctx context.Context, tx *sqlx.Tx, me syncproto.AccountID, id syncproto.RecordID) bool {
+	r, err := getRecord(ctx, tx, id[:])
+	return err == nil && r != nil && !r.Deleted && r.Role == rolePairRequest && syncproto.AccountID(r.Owner) == me
 }
 
 // ownRequests lists this device's link requests to a that are still live (awaiting an

@@ -223,8 +223,13 @@ func (c *Client) AcceptPairCode(ctx context.Context, code string, opts AcceptOpt
 			if old.role == RoleClient && old.state != ContactEnded {
 				return fmt.Errorf("you invited %s yourself: they are your client, not your clinician", old.display())
 			}
-			if err := c.deleteOwn(ctx, tx, k, rolePairRequest, clinician); err != nil {
+			// Only this device's own earlier request: another device's may be under way.
+			if r, err := getRecord(ctx, tx, old.pairing[:]); err != nil {
 				return err
+			} else if !old.pairing.IsZero() && r != nil && !r.Deleted && r.Role == rolePairRequest && syncproto.AccountID(r.Owner) == me {
+				if err := c.deleteTx(ctx, tx, k, old.pairing); err != nil {
+					return err
+				}
 			}
 		}
 		if opts.ContactName != "" {
@@ -519,7 +524,7 @@ func (c *Client) handlePairEnd(ctx context.Context, tx *sqlx.Tx, k *keys, ct *co
 	// The ending is dated by the notice (the contact's clock, which for a clinician is the
 	// one its pairing times come from), not by when this device learns of it: a device
 	// that was offline must not make an old ending newer than a later pairing.
-	if err := c.endPairing(ctx, tx, k, ct, "ended by "+ct.display(), false, noticeTime(end, c.opts.Now())); err != nil {
+	if err := c.endPairing(ctx, tx, k, ct, "ended by "+ct.display(), false, noticeTime(end, c.opts.Now()), false); err != nil {
 		return err
 	}
 	rep.Ended = append(rep.Ended, Ended{Contact: pub})
@@ -543,7 +548,7 @@ func (c *Client) RemoveContact(ctx context.Context, nameOrID string) (*Contact, 
 		}
 		out = ct.public(k.id.Fingerprint())
 		notify := ct.state == ContactPaired || ct.state == ContactPending
-		return c.endPairing(ctx, tx, k, ct, "removed here", notify, c.opts.Now())
+		return c.endPairing(ctx, tx, k, ct, "removed here", notify, c.opts.Now(), true)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("remove contact: %w", err)
@@ -552,9 +557,11 @@ func (c *Client) RemoveContact(ctx context.Context, nameOrID string) (*Contact, 
 }
 
 // noticeTime is when a pair_end says the pairing ended, or now if it does not say (or
-// says a time still to come).
+// says a time more than a day to come).
 func noticeTime(end *control, now time.Time) time.Time {
-	if end.EndedAt > 0 && end.EndedAt <= now.Unix() {
+	// A time ahead of this device's clock is kept (the sender's clock may run ahead, and
+	// the next pairing with them must be dated after it), up to a day.
+	if end.EndedAt > 0 && end.EndedAt <= now.Add(24*time.Hour).Unix() {
 		return time.Unix(end.EndedAt, 0)
 	}
 	return now
@@ -562,8 +569,9 @@ func noticeTime(end *control, now time.Time) time.Time {
 
 // endPairing revokes every grant to ct, deletes the copies and pairing records made for
 // them, deletes this device's copies of what they shared (keeping only their IDs until
-// they revoke), optionally tells them, and marks the contact ended at the time at.
-func (c *Client) endPairing(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact, reason string, notify bool, at time.Time) error {
+// they revoke), optionally tells them, and marks the contact ended at the time at; with
+// newest (a removal made here), later than anything the account's document holds.
+func (c *Client) endPairing(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact, reason string, notify bool, at time.Time, newest bool) error {
 	if err := c.withdrawFrom(ctx, tx, k, ct); err != nil {
 		return err
 	}
@@ -592,6 +600,15 @@ func (c *Client) endPairing(ctx context.Context, tx *sqlx.Tx, k *keys, ct *conta
 	// An ending is after the pairing it ends, by a second at least: contact documents are
 	// ordered by these times (newerThan).
 	ct.ended = endingTime(ct, at)
+	// A removal made here is the newest event: after whatever the account's document
+	// holds (a pairing through another device, when this device was pairing again).
+	if d, _, err := c.currentDoc(ctx, tx, k, ct.account); err != nil {
+		return err
+	} else if d != nil && newest {
+		if last := max(d.PairedAt, d.EndedAt); ct.ended.Unix() <= last {
+			ct.ended = time.Unix(last+1, 0)
+		}
+	}
 	return c.saveContact(ctx, tx, k, ct)
 }
 

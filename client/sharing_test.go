@@ -1106,3 +1106,104 @@ func requestPairing(t *testing.T, clinician, client *Client) string {
 	}
 	return inv.Code
 }
+
+// clockedDevices signs up a clinician and a client on devices that read the clocks given,
+// pairs them, and signs a second device of each in (with the same clocks); all synced.
+func clockedDevices(t *testing.T, s *testServer, docClock, patClock *clock) (doc, doc2, pat, pat2 *Client) {
+	t.Helper()
+	ctx := context.Background()
+	doc, pat = newClient(t, Options{Now: docClock.Now}), newClient(t, Options{Now: patClock.Now})
+	docKit, err := doc.SignUp(ctx, s.url, []byte(pass), SignUpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	patKit, err := pat.SignUp(ctx, s.url, []byte(pass), SignUpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairUp(t, doc, pat)
+	doc2, pat2 = newClient(t, Options{Now: docClock.Now}), newClient(t, Options{Now: patClock.Now})
+	if err := doc2.Login(ctx, docKit, []byte(pass)); err != nil {
+		t.Fatal(err)
+	}
+	if err := pat2.Login(ctx, patKit, []byte(pass)); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*Client{doc2, pat2} {
+		mustSync(t, d)
+	}
+	return doc, doc2, pat, pat2
+}
+
+// TestRemovingWhilePairingAgainHolds: the clinician's clock is a minute ahead; the client's
+// device pairs again and, before the clinician answers, removes the clinician. The removal
+// is the newest event: it holds on both of the client's devices and on the clinician's.
+func TestRemovingWhilePairingAgainHolds(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	docClock, patClock := &clock{}, &clock{}
+	docClock.Advance(time.Minute)
+	doc, doc2, pat, pat2 := clockedDevices(t, s, docClock, patClock)
+	lee, err := pat.Contact(ctx, "Dr Lee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	requestPairing(t, doc, pat)
+	if _, err := pat.RemoveContact(ctx, "Dr Lee"); err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, pat, pat2, doc, doc2)
+	endedOn(t, lee.Account, pat, pat2)
+	if cts, _ := doc.Contacts(ctx); len(cts) != 0 {
+		t.Fatalf("the clinician still lists %+v", cts)
+	}
+}
+
+// TestTwoDevicesPairingAgain: both of the client's devices pair again, one after the
+// other; the clinician answers only the second. The first device's request must not be
+// deleted by the second, and neither device may be left waiting while the account is
+// paired.
+func TestTwoDevicesPairingAgain(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	doc, _ := signUp(t, s)
+	pat, patKit := signUp(t, s)
+	pairUp(t, doc, pat)
+	pat2 := login(t, patKit, pass)
+	mustSync(t, pat2)
+	requestPairing(t, doc, pat)
+	mustSync(t, pat2)
+	requestPairing(t, doc, pat2)
+	quiet(t, doc, pat, pat2)
+	for i, d := range []*Client{pat, pat2} {
+		ct, err := d.Contact(ctx, "Dr Lee")
+		if err != nil || ct.State != ContactPaired {
+			t.Fatalf("client device %d: %+v %v", i, ct, err)
+		}
+	}
+}
+
+// TestPairingAgainSoonAfterRemovingWithAFastClock: the client's devices run a minute fast;
+// the client removes the clinician, everyone syncs, and a second later they pair again in
+// person. The new pairing is the newest event and holds on every device.
+func TestPairingAgainSoonAfterRemovingWithAFastClock(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	docClock, patClock := &clock{}, &clock{}
+	patClock.Advance(time.Minute)
+	doc, doc2, pat, pat2 := clockedDevices(t, s, docClock, patClock)
+	if _, err := pat.RemoveContact(ctx, "Dr Lee"); err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, pat, pat2, doc, doc2)
+	docClock.Advance(time.Second)
+	patClock.Advance(time.Second)
+	requestPairing(t, doc, pat)
+	quiet(t, doc, pat, pat2, doc2)
+	for i, d := range []*Client{pat, pat2, doc, doc2} {
+		cts, err := d.Contacts(ctx)
+		if err != nil || len(cts) != 1 || cts[0].State != ContactPaired {
+			t.Fatalf("device %d: %+v %v", i, cts, err)
+		}
+	}
+}
