@@ -541,11 +541,18 @@ func (c *Client) endAccountPairing(ctx context.Context, tx *sqlx.Tx, k *keys, lo
 }
 
 // newerThan reports whether ct's state supersedes d's, by the order every device of the
-// account applies to contact documents: by the time of the latest event (a pairing's
-// completion, by the clinician's clock, which both accounts record; or an ending), then an
-// ending before a pairing, then by the link request's ID. Two states that tie on all of
+// account applies to contact documents: within one pairing (the same link request) an
+// ending beats the pairing, whatever the times (a removal made while the request was
+// still unanswered is dated before its acceptance); otherwise by the time of the latest
+// event (a pairing's completion, by the clinician's clock, which both accounts record; or
+// an ending), then an ending before a pairing, then by the link request's ID. Two states that tie on all of
 // these are not newer either way (the document, the server's latest revision, then wins).
 func (ct *contact) newerThan(d *contact) bool {
+	if !ct.pairing.IsZero() && ct.pairing == d.pairing {
+		if a, b := ct.state == ContactEnded, d.state == ContactEnded; a != b {
+			return a // within one pairing an ending is final, whatever the times
+		}
+	}
 	if a, b := ct.eventTime(), d.eventTime(); !a.Equal(b) {
 		return a.After(b)
 	}

@@ -1207,3 +1207,36 @@ func TestPairingAgainSoonAfterRemovingWithAFastClock(t *testing.T) {
 		}
 	}
 }
+
+// TestRemovalBeforeTheAnswerHolds: the client's device pairs again and removes the
+// clinician before the answer comes; the clinician then accepts, and the client's other
+// device reads the acceptance. Within one pairing the ending is final: the removal holds
+// everywhere, whatever the times.
+func TestRemovalBeforeTheAnswerHolds(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	docClock, patClock := &clock{}, &clock{}
+	doc, doc2, pat, pat2 := clockedDevices(t, s, docClock, patClock)
+	lee, err := pat.Contact(ctx, "Dr Lee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docClock.Advance(10 * time.Second)
+	patClock.Advance(10 * time.Second)
+	requestPairing(t, doc, pat)
+	patClock.Advance(time.Second)
+	if _, err := pat.RemoveContact(ctx, "Dr Lee"); err != nil { // not synced yet
+		t.Fatal(err)
+	}
+	docClock.Advance(5 * time.Second)
+	patClock.Advance(5 * time.Second)
+	mustSync(t, doc)  // accepts the request
+	mustSync(t, pat2) // reads the acceptance
+	quiet(t, pat, pat2, doc, doc2)
+	endedOn(t, lee.Account, pat, pat2)
+	for i, d := range []*Client{doc, doc2} {
+		if cts, _ := d.Contacts(ctx); len(cts) != 0 {
+			t.Fatalf("clinician device %d still lists %+v", i, cts)
+		}
+	}
+}
