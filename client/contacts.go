@@ -374,16 +374,16 @@ func (c *Client) adoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, ch sync
 			// Pairing again here, but the request is gone (deleted by the device that sent
 			// it, or never here): nothing will answer it; the document holds.
 			old.state = ContactRejected
-		case old.state == ContactPending:
-			// Pairing again in person here: that attempt stays under way. An ending the
-			// account made elsewhere still withdraws what this device shared with them.
-			if ct.state == ContactEnded {
-				if err := c.withdrawFrom(ctx, tx, k, ct, old.pairing); err != nil {
-					return err
-				}
-				return c.forgetShared(ctx, tx, ct)
+		case old.state == ContactPending && ct.state == ContactEnded:
+			// Pairing again here, and the account ended it with them elsewhere after the
+			// attempt began (AcceptPairCode learns the account's state before it sends the
+			// request): the removal covers the attempt too. It ends, and they are told.
+			if err := c.notifyEnd(ctx, tx, k, old, ct.eventTime()); err != nil {
+				return err
 			}
-			return nil
+			old.state = ContactRejected // adopted below, as after a refusal
+		case old.state == ContactPending:
+			return nil // pairing again in person here: that attempt stays under way
 		case old.state != ContactRejected && old.newerThan(ct):
 			return c.publishContact(ctx, tx, k, old) // this device's is newer: the document catches up
 		}
@@ -403,9 +403,14 @@ func (c *Client) adoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, ch sync
 		// drop its copies of what they shared, and, if this device held another pairing
 		// with them than the one the document ends, tell them that it ends too.
 		ct.reason = "ended on another device"
-		keep, err := ownRequests(ctx, tx, me, a) // an attempt to pair again stays under way
-		if err != nil {
-			return err
+		// A request of this device's refused as unknown_code may still be answered by the
+		// clinician's device that holds the code; unless the attempt itself was ended
+		// (above), it stays under way.
+		var keep []syncproto.RecordID
+		if old != nil && old.state == ContactRejected && old.reason == ReasonUnknownCode {
+			if keep, err = ownRequests(ctx, tx, me, a); err != nil {
+				return err
+			}
 		}
 		if err := c.withdrawFrom(ctx, tx, k, ct, keep...); err != nil {
 			return err

@@ -209,6 +209,11 @@ func (c *Client) AcceptPairCode(ctx context.Context, code string, opts AcceptOpt
 	if clinician == me {
 		return nil, nil, errors.New("this is your own pairing code: the other person types it in on their device")
 	}
+	// Learn first what the account's other devices did with them (a removal, say), so
+	// that an ending learned while this attempt waits is one made after it (adoptContact).
+	if err := c.pull(ctx, cn, k, &SyncReport{}, false); err != nil {
+		return nil, nil, fmt.Errorf("pair: %w", err)
+	}
 	var out Contact
 	err = inTx(ctx, c.db, func(tx *sqlx.Tx) error {
 		old, err := getContact(ctx, tx, k, clinician)
@@ -436,8 +441,8 @@ func (c *Client) handlePairReply(ctx context.Context, tx *sqlx.Tx, k *keys, ct *
 			return err
 		}
 		mine := r != nil && !r.Deleted && r.Role == rolePairRequest && syncproto.AccountID(r.Owner) == syncproto.AccountID(k.id.Account)
-		if !mine || !time.Unix(reply.PairedAt, 0).After(ct.eventTime()) {
-			return nil
+		if !mine || !time.Unix(reply.PairedAt, 0).After(ct.eventTime()) || (ct.state == ContactEnded && ct.pairing == req) {
+			return nil // an ending is final within its pairing
 		}
 		ct.pairing = req
 	case !reply.Accepted && reply.Reason != ReasonUnknownCode && ct.pairing != req:
@@ -547,7 +552,7 @@ func (c *Client) RemoveContact(ctx context.Context, nameOrID string) (*Contact, 
 			return err
 		}
 		out = ct.public(k.id.Fingerprint())
-		notify := ct.state == ContactPaired || ct.state == ContactPending
+		notify := ct.state == ContactPaired || ct.state == ContactPending || ct.state == ContactRejected
 		return c.endPairing(ctx, tx, k, ct, "removed here", notify, c.opts.Now(), true)
 	})
 	if err != nil {
@@ -572,6 +577,23 @@ func noticeTime(end *control, now time.Time) time.Time {
 // they revoke), optionally tells them, and marks the contact ended at the time at; with
 // newest (a removal made here), later than anything the account's document holds.
 func (c *Client) endPairing(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact, reason string, notify bool, at time.Time, newest bool) error {
+	if notify {
+		// Requests of this account still open (refused by a clinician device without the
+		// code, or sent by another device) may yet be accepted: they end too.
+		reqs, err := ownRequests(ctx, tx, syncproto.AccountID(k.id.Account), ct.account)
+		if err != nil {
+			return err
+		}
+		for _, r := range reqs {
+			if r != ct.pairing || ct.state != ContactPending {
+				end := *ct
+				end.pairing = r
+				if err := c.notifyEnd(ctx, tx, k, &end, at); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	if err := c.withdrawFrom(ctx, tx, k, ct); err != nil {
 		return err
 	}
@@ -579,10 +601,12 @@ func (c *Client) endPairing(ctx context.Context, tx *sqlx.Tx, k *keys, ct *conta
 		return err
 	}
 	if notify {
-		if err := c.notifyEnd(ctx, tx, k, ct, at); err != nil {
-			return err
+		if ct.state != ContactRejected { // a refused attempt's own request was told above
+			if err := c.notifyEnd(ctx, tx, k, ct, at); err != nil {
+				return err
+			}
 		}
-		if ct.state == ContactPending {
+		if ct.state == ContactPending || ct.state == ContactRejected {
 			// Pairing again here: the pairing the account holds through its other devices,
 			// if another, ends too, and they are told.
 			acct, err := c.accountPairing(ctx, tx, k, ct.account)

@@ -1240,3 +1240,64 @@ func TestRemovalBeforeTheAnswerHolds(t *testing.T) {
 		}
 	}
 }
+
+// TestRemovalElsewhereEndsAnAttempt: the client's laptop types a new code; then the phone,
+// not synced since, removes the clinician; then the clinician accepts the code. The
+// removal came after the attempt began and covers it: nobody stays paired.
+func TestRemovalElsewhereEndsAnAttempt(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	docClock, patClock := &clock{}, &clock{}
+	doc, doc2, pat, pat2 := clockedDevices(t, s, docClock, patClock)
+	lee, err := pat.Contact(ctx, "Dr Lee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docClock.Advance(5 * time.Second)
+	patClock.Advance(5 * time.Second)
+	requestPairing(t, doc, pat)
+	patClock.Advance(5 * time.Second)
+	if _, err := pat2.RemoveContact(ctx, "Dr Lee"); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, pat2)
+	docClock.Advance(10 * time.Second)
+	patClock.Advance(10 * time.Second)
+	mustSync(t, doc) // accepts the laptop's code
+	quiet(t, pat, pat2, doc, doc2)
+	endedOn(t, lee.Account, pat, pat2)
+	for i, d := range []*Client{doc, doc2} {
+		if cts, _ := d.Contacts(ctx); len(cts) != 0 {
+			t.Fatalf("clinician device %d still lists %+v", i, cts)
+		}
+	}
+}
+
+// TestRemovalAfterARefusalReachesTheClinician: the client types a code; the clinician's
+// device without it refuses (unknown_code); the device with it accepts after the client
+// has read the refusal; then the client removes the clinician. The clinician's devices
+// must learn that it ended.
+func TestRemovalAfterARefusalReachesTheClinician(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	doc, docKit := signUp(t, s)
+	doc2 := login(t, docKit, pass)
+	pat, _ := signUp(t, s)
+	requestPairing(t, doc, pat)
+	mustSync(t, doc2) // unknown_code
+	mustSync(t, pat)  // refused, for now
+	mustSync(t, doc)  // accepts
+	cts, err := pat.Contacts(ctx)
+	if err != nil || len(cts) != 1 {
+		t.Fatalf("client: %+v %v", cts, err)
+	}
+	if _, err := pat.RemoveContact(ctx, cts[0].Account.String()); err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, pat, doc, doc2)
+	for i, d := range []*Client{pat, doc, doc2} {
+		if cts, _ := d.Contacts(ctx); len(cts) != 0 {
+			t.Fatalf("device %d still lists %+v", i, cts)
+		}
+	}
+}
