@@ -513,13 +513,8 @@ func (a *dbAudit) record(r *row) {
 		}
 	}
 
-	ac := a.accounts[owner]
-	switch {
-	case ac == nil:
-		a.sigs.failf(k+".envelope", "cannot be verified: the owner account %s does not exist", idText(owner[:], FormatAccountID))
-		return
-	case ac.bundle == nil:
-		a.sigs.failf(k+".envelope", "cannot be verified: the owner's public bundle %s", ac.why)
+	ac := a.ownerFor(k+".envelope", owner)
+	if ac == nil {
 		return
 	}
 	ok := true
@@ -542,6 +537,21 @@ func (a *dbAudit) record(r *row) {
 	if ok {
 		a.sigCounts["envelopes"]++
 	}
+}
+
+// ownerFor returns the owner account of what key k names, if its public bundle can verify
+// signatures; otherwise it records why the signature cannot be checked and returns nil.
+func (a *dbAudit) ownerFor(k string, owner [16]byte) *acct {
+	ac := a.accounts[owner]
+	switch {
+	case ac == nil:
+		a.sigs.failf(k, "cannot be verified: the owner account %s does not exist", idText(owner[:], FormatAccountID))
+		return nil
+	case ac.bundle == nil:
+		a.sigs.failf(k, "cannot be verified: the owner's public bundle %s", ac.why)
+		return nil
+	}
+	return ac
 }
 
 // tombstone checks a deleted record's row: no owner key, and in place of the envelope the
@@ -567,13 +577,8 @@ func (a *dbAudit) tombstone(k string, r *row, id, owner [16]byte, revision int64
 		return
 	}
 	a.parsed["deletion"]++
-	ac := a.accounts[owner]
-	switch {
-	case ac == nil:
-		a.sigs.failf(k+".envelope", "cannot be verified: the owner account %s does not exist", idText(owner[:], FormatAccountID))
-		return
-	case ac.bundle == nil:
-		a.sigs.failf(k+".envelope", "cannot be verified: the owner's public bundle %s", ac.why)
+	ac := a.ownerFor(k+".envelope", owner)
+	if ac == nil {
 		return
 	}
 	switch {

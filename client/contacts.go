@@ -264,10 +264,19 @@ func (c *Client) storeContact(ctx context.Context, tx *sqlx.Tx, k *keys, ct *con
 // other devices' (adoptContact). Pending and refused pairings, and key changes seen, stay
 // with the device that has them.
 
-// publishContacts publishes every contact that has no contact document saying what this
-// device holds: contacts paired before contact documents existed, for one.
+// publishContacts publishes the contacts that have no contact document here at all:
+// contacts paired before contact documents existed. (Every later change publishes
+// itself, in saveContact, and a device whose contact is newer than an arriving document
+// publishes it again, in adoptContact; so this reads no document.)
 func (c *Client) publishContacts(ctx context.Context, k *keys) error {
+	me := syncproto.AccountID(k.id.Account)
 	return inTx(ctx, c.db, func(tx *sqlx.Tx) error {
+		var missing int
+		if err := tx.GetContext(ctx, &missing, `SELECT count(*) FROM contacts c WHERE c.state IN (?, ?) AND NOT EXISTS
+			(SELECT 1 FROM records r WHERE r.owner = ? AND r.role = ? AND r.link = c.account AND r.deleted = 0)`,
+			string(ContactPaired), string(ContactEnded), me[:], roleContact); err != nil || missing == 0 {
+			return err
+		}
 		cts, err := loadContacts(ctx, tx, k, true)
 		if err != nil {
 			return err

@@ -806,16 +806,13 @@ func TestRemovingAPendingRepairing(t *testing.T) {
 	}
 	quiet(t, pat, pat2, doc)
 	endedOn(t, lee.Account, pat, pat2)
-	if cts, _ := doc.Contacts(ctx); len(cts) != 0 {
-		t.Fatalf("the clinician still lists %+v", cts)
-	}
+	noContactsOn(t, doc)
 }
 
 // TestRefusalByAnotherClinicianDevice: the clinician's second device sees the request
 // before the device that made the code, and refuses it (it holds no code); the device
 // with the code accepts. The client ends up paired.
 func TestRefusalByAnotherClinicianDevice(t *testing.T) {
-	ctx := context.Background()
 	s := newTestServer(t)
 	doc, docKit := signUp(t, s)
 	doc2 := login(t, docKit, pass)
@@ -828,12 +825,7 @@ func TestRefusalByAnotherClinicianDevice(t *testing.T) {
 	mustSync(t, pat) // reads the refusal first
 	mustSync(t, doc) // accepts
 	quiet(t, pat, doc, doc2)
-	for i, d := range []*Client{pat, doc, doc2} {
-		cts, err := d.Contacts(ctx)
-		if err != nil || len(cts) != 1 || cts[0].State != ContactPaired {
-			t.Fatalf("device %d: %+v %v", i, cts, err)
-		}
-	}
+	onePairedOn(t, pat, doc, doc2)
 }
 
 // TestRefusedRetryKeepsThePairing: a second device of the client tries an already used
@@ -851,12 +843,7 @@ func TestRefusedRetryKeepsThePairing(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet(t, doc, pat2, pat)
-	for i, d := range []*Client{pat, pat2} {
-		ct, err := d.Contact(ctx, "Dr Lee")
-		if err != nil || ct.State != ContactPaired {
-			t.Fatalf("client device %d: %+v %v", i, ct, err)
-		}
-	}
+	pairedOn(t, "Dr Lee", pat, pat2)
 }
 
 // TestEndingReachesADivergedPairing: a client device that holds another pairing than the
@@ -1084,12 +1071,7 @@ func TestPairingAgainAfterAnEndingElsewhere(t *testing.T) {
 	clk.Advance(2 * time.Second)
 	mustSync(t, doc) // accepts
 	quiet(t, pat, pat2, doc, doc2)
-	for i, d := range []*Client{pat, pat2, doc, doc2} {
-		cts, err := d.Contacts(ctx)
-		if err != nil || len(cts) != 1 || cts[0].State != ContactPaired {
-			t.Fatalf("device %d: %+v %v", i, cts, err)
-		}
-	}
+	onePairedOn(t, pat, pat2, doc, doc2)
 }
 
 // requestPairing makes a pairing code on the clinician's device and types it in on the
@@ -1154,9 +1136,7 @@ func TestRemovingWhilePairingAgainHolds(t *testing.T) {
 	}
 	quiet(t, pat, pat2, doc, doc2)
 	endedOn(t, lee.Account, pat, pat2)
-	if cts, _ := doc.Contacts(ctx); len(cts) != 0 {
-		t.Fatalf("the clinician still lists %+v", cts)
-	}
+	noContactsOn(t, doc)
 }
 
 // TestTwoDevicesPairingAgain: both of the client's devices pair again, one after the
@@ -1164,7 +1144,6 @@ func TestRemovingWhilePairingAgainHolds(t *testing.T) {
 // deleted by the second, and neither device may be left waiting while the account is
 // paired.
 func TestTwoDevicesPairingAgain(t *testing.T) {
-	ctx := context.Background()
 	s := newTestServer(t)
 	doc, _ := signUp(t, s)
 	pat, patKit := signUp(t, s)
@@ -1175,12 +1154,7 @@ func TestTwoDevicesPairingAgain(t *testing.T) {
 	mustSync(t, pat2)
 	requestPairing(t, doc, pat2)
 	quiet(t, doc, pat, pat2)
-	for i, d := range []*Client{pat, pat2} {
-		ct, err := d.Contact(ctx, "Dr Lee")
-		if err != nil || ct.State != ContactPaired {
-			t.Fatalf("client device %d: %+v %v", i, ct, err)
-		}
-	}
+	pairedOn(t, "Dr Lee", pat, pat2)
 }
 
 // TestPairingAgainSoonAfterRemovingWithAFastClock: the client's devices run a minute fast;
@@ -1200,12 +1174,7 @@ func TestPairingAgainSoonAfterRemovingWithAFastClock(t *testing.T) {
 	patClock.Advance(time.Second)
 	requestPairing(t, doc, pat)
 	quiet(t, doc, pat, pat2, doc2)
-	for i, d := range []*Client{pat, pat2, doc, doc2} {
-		cts, err := d.Contacts(ctx)
-		if err != nil || len(cts) != 1 || cts[0].State != ContactPaired {
-			t.Fatalf("device %d: %+v %v", i, cts, err)
-		}
-	}
+	onePairedOn(t, pat, pat2, doc, doc2)
 }
 
 // TestRemovalBeforeTheAnswerHolds: the client's device pairs again and removes the
@@ -1234,11 +1203,7 @@ func TestRemovalBeforeTheAnswerHolds(t *testing.T) {
 	mustSync(t, pat2) // reads the acceptance
 	quiet(t, pat, pat2, doc, doc2)
 	endedOn(t, lee.Account, pat, pat2)
-	for i, d := range []*Client{doc, doc2} {
-		if cts, _ := d.Contacts(ctx); len(cts) != 0 {
-			t.Fatalf("clinician device %d still lists %+v", i, cts)
-		}
-	}
+	noContactsOn(t, doc, doc2)
 }
 
 // TestRemovalElsewhereEndsAnAttempt: the client's laptop types a new code; then the phone,
@@ -1266,11 +1231,7 @@ func TestRemovalElsewhereEndsAnAttempt(t *testing.T) {
 	mustSync(t, doc) // accepts the laptop's code
 	quiet(t, pat, pat2, doc, doc2)
 	endedOn(t, lee.Account, pat, pat2)
-	for i, d := range []*Client{doc, doc2} {
-		if cts, _ := d.Contacts(ctx); len(cts) != 0 {
-			t.Fatalf("clinician device %d still lists %+v", i, cts)
-		}
-	}
+	noContactsOn(t, doc, doc2)
 }
 
 // TestRemovalAfterARefusalReachesTheClinician: the client types a code; the clinician's
@@ -1295,8 +1256,36 @@ func TestRemovalAfterARefusalReachesTheClinician(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet(t, pat, doc, doc2)
-	for i, d := range []*Client{pat, doc, doc2} {
-		if cts, _ := d.Contacts(ctx); len(cts) != 0 {
+	noContactsOn(t, pat, doc, doc2)
+}
+
+// pairedOn fails unless every device lists the contact (a name or an account ID) as paired.
+func pairedOn(t *testing.T, nameOrID string, devices ...*Client) {
+	t.Helper()
+	for i, d := range devices {
+		ct, err := d.Contact(context.Background(), nameOrID)
+		if err != nil || ct.State != ContactPaired {
+			t.Fatalf("device %d: %+v %v", i, ct, err)
+		}
+	}
+}
+
+// onePairedOn fails unless every device lists exactly one contact, paired.
+func onePairedOn(t *testing.T, devices ...*Client) {
+	t.Helper()
+	for i, d := range devices {
+		cts, err := d.Contacts(context.Background())
+		if err != nil || len(cts) != 1 || cts[0].State != ContactPaired {
+			t.Fatalf("device %d: %+v %v", i, cts, err)
+		}
+	}
+}
+
+// noContactsOn fails unless no device lists any contact.
+func noContactsOn(t *testing.T, devices ...*Client) {
+	t.Helper()
+	for i, d := range devices {
+		if cts, _ := d.Contacts(context.Background()); len(cts) != 0 {
 			t.Fatalf("device %d still lists %+v", i, cts)
 		}
 	}
