@@ -23,8 +23,9 @@
 //
 // Every write (Push, and the account, device and session methods) is a job for one writer
 // goroutine. It takes the jobs waiting in its queue, up to Options.GroupCommitMax, runs
-// them in one transaction, each inside its own SAVEPOINT so that a failing job is rolled
-// back alone, commits once (one fsync for the whole group), and only then answers the
+// them in one transaction so that a failing job is rolled back alone (the first job of
+// the transaction by rolling the transaction back, each later one inside its own
+// SAVEPOINT), commits once (one fsync for the whole group), and only then answers the
 // callers. Under load many callers share one fsync; alone, a caller waits for one commit.
 //
 // The writer goroutine also issues feed sequence numbers (one counter per account) and

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -193,6 +194,16 @@ func (w *writer) rollBackSeqs() {
 	w.seqUndo = w.seqUndo[:0]
 }
 
+// rollback ends the open transaction, undoing all it wrote. No transaction is no error:
+// SQLite rolls back by itself after some failures (a full disk, an I/O error).
+func (w *writer) rollback() error {
+	_, err := w.conn.ExecContext(writeCtx, "ROLLBACK")
+	if err != nil && strings.Contains(err.Error(), "no transaction is active") {
+		return nil
+	}
+	return err
+}
+
 func (w *writer) close() error {
 	var errs []error
 	for _, st := range w.stmts {
@@ -287,10 +298,15 @@ func (s *Store) runRaw(j *job) {
 	j.done <- j.fn(s.w)
 }
 
-// commit runs a group of jobs in one transaction, each in its own savepoint, commits once
-// and answers every job. A job whose fn fails is rolled back alone and gets its error; if
-// the transaction itself fails (savepoint, commit, I/O), every job gets that error and
-// nothing is acknowledged.
+// commit runs a group of jobs in one transaction, commits once and answers every job. A
+// job whose fn fails is rolled back alone and gets its error; if the transaction itself
+// fails (savepoint, commit, I/O), every job gets that error and nothing is acknowledged.
+//
+// The first job of a transaction runs without a savepoint: if it fails, the whole
+// transaction, which holds nothing else, is rolled back and a new one begun for the jobs
+// after it. Each later job runs in its own savepoint, which costs SQLite a copy of every
+// page the job changes (its sub-journal); a connection pushing alone mostly fills
+// transactions of one job, and so pays nothing for isolation it does not need.
 func (s *Store) commit(group []*job) {
 	if s.groupHook != nil {
 		s.groupHook(len(group))
@@ -309,11 +325,28 @@ func (s *Store) commit(group []*job) {
 	w := s.w
 	errs := make([]error, len(todo))
 	broken := w.begin()
+	empty := true // the open transaction holds no job's changes
 	for i, j := range todo {
 		if broken != nil {
 			break
 		}
 		w.undo, w.seqUndo = w.undo[:0], w.seqUndo[:0]
+		if empty {
+			if errs[i] = j.fn(w); errs[i] == nil {
+				empty = false
+				continue
+			}
+			w.rollBackSeqs()
+			w.rollBackLive()
+			if err := w.rollback(); err != nil {
+				broken = fmt.Errorf("roll back a failed write (%v): %w", errs[i], err)
+				break
+			}
+			if i+1 < len(todo) {
+				broken = w.begin()
+			}
+			continue
+		}
 		if _, err := w.exec("SAVEPOINT job"); err != nil {
 			broken = fmt.Errorf("savepoint: %w", err)
 			break
@@ -331,7 +364,8 @@ func (s *Store) commit(group []*job) {
 			break
 		}
 	}
-	if broken == nil {
+	// If every job failed, each was rolled back and no transaction is open.
+	if broken == nil && !empty {
 		if _, err := w.conn.ExecContext(writeCtx, "COMMIT"); err != nil {
 			broken = fmt.Errorf("commit: %w", err)
 		}
