@@ -110,6 +110,10 @@ func TestPragmas(t *testing.T) {
 			err = w.conn.QueryRowxContext(writeCtx, "PRAGMA "+p).Scan(&v)
 			return v, err
 		})
+		var every int
+		if err := w.conn.QueryRowxContext(writeCtx, "PRAGMA wal_autocheckpoint").Scan(&every); err != nil || every != checkpointPages {
+			t.Errorf("writer: wal_autocheckpoint = %d, %v; want %d", every, err, checkpointPages)
+		}
 		return nil
 	}})
 	if err != nil {
