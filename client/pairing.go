@@ -510,9 +510,16 @@ func (c *Client) handlePairReply(ctx context.Context, tx *sqlx.Tx, k *keys, ct *
 func (c *Client) handlePairEnd(ctx context.Context, tx *sqlx.Tx, k *keys, ct *contact, end *control, rep *SyncReport) error {
 	ref, err := recordRef(end.Pairing)
 	if ct.state == ContactPending || ct.state == ContactRejected {
-		// Pairing again here: the notice may end the pairing the account holds through its
-		// other devices, which must not come back when this attempt fails.
-		return c.endAccountPairing(ctx, tx, k, ct, end)
+		// Pairing (again) here: the notice may end the pairing the account holds through
+		// its other devices, which must not come back when this attempt fails.
+		if err := c.endAccountPairing(ctx, tx, k, ct, end); err != nil {
+			return err
+		}
+		if err != nil || ref != ct.pairing {
+			return nil
+		}
+		// It ends this very attempt: the clinician accepted it and ended it before this
+		// device read the acceptance (which the ending withdrew). It ends here too.
 	}
 	if err != nil || ct.state == ContactEnded {
 		return nil

@@ -345,6 +345,29 @@ func (c *Client) ignore(ctx context.Context, tx *sqlx.Tx, ch syncproto.Change) e
 }
 
 // drop refuses a record others share: it is counted (ignored), not kept, and reported.
+// aboutOwnRequest reports whether d is a pair_reply or a pair_end naming a link request
+// this account made (one this device holds, live or deleted).
+func (c *Client) aboutOwnRequest(ctx context.Context, tx *sqlx.Tx, k *keys, d *control) (bool, error) {
+	var ref string
+	switch d.Interlude {
+	case rolePairReply:
+		ref = d.Request
+	case rolePairEnd:
+		ref = d.Pairing
+	default:
+		return false, nil
+	}
+	id, err := recordRef(ref)
+	if err != nil {
+		return false, nil
+	}
+	r, err := getRecord(ctx, tx, id[:])
+	if err != nil || r == nil {
+		return false, err
+	}
+	return syncproto.AccountID(r.Owner) == syncproto.AccountID(k.id.Account) && (r.Deleted || r.Role == rolePairRequest), nil
+}
+
 func (c *Client) drop(ctx context.Context, tx *sqlx.Tx, ch syncproto.Change, reason string, rep *SyncReport) error {
 	if err := c.ignore(ctx, tx, ch); err != nil {
 		return err
@@ -486,6 +509,17 @@ func (c *Client) processInbox(ctx context.Context, cn *conn, k *keys, rep *SyncR
 				return c.drop(ctx, tx, ch, "shared by an account you have not paired with, and it does not verify: "+err.Error(), rep)
 			}
 			d, err := parseControl(pt)
+			if err == nil && d != nil {
+				if ours, err := c.aboutOwnRequest(ctx, tx, k, d); err != nil {
+					return err
+				} else if ours {
+					// The answer to a request another device of this account made, or the
+					// end of the pairing it made: that device applies it and tells this one
+					// (contact document). Set aside quietly: fetched again if this device
+					// learns the contact (adoptContact).
+					return c.ignore(ctx, tx, ch)
+				}
+			}
 			if err != nil || d == nil || d.Interlude != rolePairRequest {
 				return c.drop(ctx, tx, ch, "shared by an account you have not paired with; not shown (pair in person first)", rep)
 			}

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -1288,5 +1289,50 @@ func noContactsOn(t *testing.T, devices ...*Client) {
 		if cts, _ := d.Contacts(context.Background()); len(cts) != 0 {
 			t.Fatalf("device %d still lists %+v", i, cts)
 		}
+	}
+}
+
+// TestAnswerBeforeTheContactReachesASecondDevice: the client's second device syncs after
+// the clinician answered the first device's request (and, in the second case, ended the
+// pairing too) and before the first device read the answer. Both are the first device's to
+// apply: the second reports nothing invalid (mustSync) and takes the first's word for
+// the outcome once it has synced.
+func TestAnswerBeforeTheContactReachesASecondDevice(t *testing.T) {
+	for _, ended := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ended=%v", ended), func(t *testing.T) {
+			ctx := context.Background()
+			s := newTestServer(t)
+			doc, _ := signUp(t, s)
+			pat, patKit := signUp(t, s)
+			pat2 := newClient(t, Options{})
+			if err := pat2.Login(ctx, patKit, []byte(pass)); err != nil {
+				t.Fatal(err)
+			}
+			requestPairing(t, doc, pat)
+			cts, err := pat.Contacts(ctx)
+			if err != nil || len(cts) != 1 {
+				t.Fatalf("contacts after the request: %+v %v", cts, err)
+			}
+			lee := cts[0].Account
+			mustSync(t, doc) // accepts
+			if ended {
+				if _, err := doc.RemoveContact(ctx, "Sam"); err != nil {
+					t.Fatal(err)
+				}
+				mustSync(t, doc)
+			}
+			mustSync(t, pat2) // before pat has read the answer
+			if n := count(t, pat2, `SELECT count(*) FROM rejected`); n != 0 {
+				t.Errorf("the second device recorded %d rejected changes", n)
+			}
+			mustSync(t, pat)
+			mustSync(t, pat2)
+			quiet(t, doc, pat, pat2)
+			if ended {
+				endedOn(t, lee, pat, pat2)
+			} else {
+				pairedOn(t, "Dr Lee", pat, pat2)
+			}
+		})
 	}
 }
