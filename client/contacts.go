@@ -487,6 +487,25 @@ func (c *Client) readoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, a syn
 	return c.adoptContact(ctx, tx, k, ch, d, rep)
 }
 
+// requestDeleted is called when another device of this account deleted the record id.
+// If it was the link request this device is waiting on (another device read the answer
+// first, or gave the attempt up), nothing will answer it here: the account's contact
+// document, which that device wrote, holds (adoptContact). The document may have come
+// earlier in the same pull, while the request was still live here.
+func (c *Client) requestDeleted(ctx context.Context, tx *sqlx.Tx, k *keys, id syncproto.RecordID, rep *SyncReport) error {
+	var accounts [][]byte
+	if err := tx.SelectContext(ctx, &accounts, `SELECT account FROM contacts WHERE state = ? AND pairing = ?`,
+		string(ContactPending), id[:]); err != nil {
+		return err
+	}
+	for _, a := range accounts {
+		if err := c.readoptContact(ctx, tx, k, syncproto.AccountID(a), rep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // accountPairing is the pairing with a that the account's contact document holds, if it
 // says paired.
 func (c *Client) accountPairing(ctx context.Context, tx *sqlx.Tx, k *keys, a syncproto.AccountID) (*contact, error) {

@@ -601,7 +601,22 @@ func (c *Client) endPairing(ctx context.Context, tx *sqlx.Tx, k *keys, ct *conta
 			}
 		}
 	}
-	if err := c.withdrawFrom(ctx, tx, k, ct); err != nil {
+	// An ending they sent ends the pairing it names. This account's other requests to them
+	// stay open: another of their devices may accept one yet, and an acceptance dated after
+	// this ending stands (handlePairReply), as it does on their side.
+	var keep []syncproto.RecordID
+	if !notify && !newest {
+		reqs, err := ownRequests(ctx, tx, syncproto.AccountID(k.id.Account), ct.account)
+		if err != nil {
+			return err
+		}
+		for _, r := range reqs {
+			if r != ct.pairing {
+				keep = append(keep, r)
+			}
+		}
+	}
+	if err := c.withdrawFrom(ctx, tx, k, ct, keep...); err != nil {
 		return err
 	}
 	if err := c.forgetShared(ctx, tx, ct); err != nil {

@@ -1336,3 +1336,75 @@ func TestAnswerBeforeTheContactReachesASecondDevice(t *testing.T) {
 		})
 	}
 }
+
+// TestAnotherDeviceReadsTheAnswerFirst: after an ending, the client's second device pairs
+// again; the first device reads the clinician's acceptance first (the request is the
+// account's), pairs, and deletes the request, and the clinician's device then deletes its
+// answer. The second device, waiting on that request, gets the first's contact document
+// before the request's deletion, and no answer: it pairs too rather than waiting for
+// ever. (Found by TestPairingInterleavings, seed 6.)
+func TestAnotherDeviceReadsTheAnswerFirst(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	clk := &clock{}
+	doc, doc2, pat, pat2 := clockedDevices(t, s, clk, clk)
+	clk.Advance(10 * time.Second)
+	if _, err := pat.RemoveContact(ctx, "Dr Lee"); err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, pat, pat2, doc, doc2)
+	noContactsOn(t, doc, doc2)
+	clk.Advance(10 * time.Second)
+	requestPairing(t, doc, pat2)
+	clk.Advance(time.Second)
+	mustSync(t, doc) // accepts
+	mustSync(t, pat) // reads the acceptance first, and deletes the request
+	mustSync(t, doc) // deletes its answer
+	mustSync(t, pat2)
+	quiet(t, doc, doc2, pat, pat2)
+	onePairedOn(t, doc, doc2, pat, pat2)
+}
+
+// TestAnEndingLeavesANewerRequestOpen: the client's device pairs again with a code from
+// the clinician's second device before it has read the first acceptance; the first
+// clinician device, which holds no such code, refuses it and then removes the client. The
+// client's device learns of that ending, but the newer request stays open, and the second
+// clinician device's acceptance, later than the ending, pairs both accounts through it.
+// (Found by TestPairingInterleavings, seed 15.)
+func TestAnEndingLeavesANewerRequestOpen(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServer(t)
+	clk := &clock{}
+	dev := func() *Client { return newClient(t, Options{Now: clk.Now}) }
+	doc, pat, doc2, pat2 := dev(), dev(), dev(), dev()
+	docKit, err := doc.SignUp(ctx, s.url, []byte(pass), SignUpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	patKit, err := pat.SignUp(ctx, s.url, []byte(pass), SignUpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc2.Login(ctx, docKit, []byte(pass)); err != nil {
+		t.Fatal(err)
+	}
+	if err := pat2.Login(ctx, patKit, []byte(pass)); err != nil {
+		t.Fatal(err)
+	}
+	requestPairing(t, doc, pat)
+	mustSync(t, doc)  // accepts
+	mustSync(t, doc2) // learns it
+	clk.Advance(2 * time.Second)
+	requestPairing(t, doc2, pat)
+	clk.Advance(time.Second)
+	mustSync(t, doc) // refuses the second request: not its code
+	clk.Advance(time.Second)
+	if _, err := doc.RemoveContact(ctx, "Sam"); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(2 * time.Second)
+	mustSync(t, pat)
+	clk.Advance(time.Second)
+	quiet(t, pat2, doc, doc2, pat)
+	onePairedOn(t, doc, doc2, pat, pat2)
+}

@@ -516,6 +516,11 @@ func (c *Client) apply(ctx context.Context, tx *sqlx.Tx, k *keys, ch syncproto.C
 	if err != nil {
 		return changed, err
 	}
+	if changed && ch.State == syncproto.StateDeleted {
+		if err := c.requestDeleted(ctx, tx, k, ch.Record, rep); err != nil {
+			return changed, err
+		}
+	}
 	if cls != nil {
 		// What the record is follows the server's version when that became the record.
 		if _, err := tx.ExecContext(ctx, `UPDATE records SET role = ?, link = ? WHERE id = ? AND revision = ? AND owner = ?`,
