@@ -386,9 +386,19 @@ func (c *Client) adoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, ch sync
 		case old.state == ContactPending && ct.state == ContactEnded:
 			// Pairing again here, and the account ended it with them elsewhere after the
 			// attempt began (AcceptPairCode learns the account's state before it sends the
-			// request): the removal covers the attempt too. It ends, and they are told.
-			if err := c.notifyEnd(ctx, tx, k, old, ct.eventTime()); err != nil {
+			// request): the removal covers the attempt too. It ends, and they are told; so
+			// does every other request of the account's still open to them (withdrawn
+			// below), since one of their devices may accept it yet.
+			reqs, err := ownRequests(ctx, tx, me, a)
+			if err != nil {
 				return err
+			}
+			for _, r := range reqs {
+				end := *old
+				end.pairing = r
+				if err := c.notifyEnd(ctx, tx, k, &end, ct.eventTime()); err != nil {
+					return err
+				}
 			}
 			old.state = ContactRejected // adopted below, as after a refusal
 		case old.state == ContactPending:
