@@ -805,12 +805,9 @@ func (w *pmWorld) accept(d, i int) string {
 	return fmt.Sprintf("code #%d of %s: request %s", i, pmNames[code.dev], a.name) + w.reportNote(rep)
 }
 
-func (w *pmWorld) sync(d int) string {
-	rep, err := w.dev[d].Sync(w.ctx)
-	if err != nil {
-		w.failf("operation", "%s: Sync: %v", pmNames[d], err)
-		return "error"
-	}
+// synced records what device d's sync did (problems, pushes, acceptances it made) and
+// returns the note for the log.
+func (w *pmWorld) synced(d int, rep *SyncReport) string {
 	w.syncProblems(d, rep)
 	if rep.Pending == 0 {
 		w.pushed(d)
@@ -819,7 +816,16 @@ func (w *pmWorld) sync(d int) string {
 	if pmClinicianSide(d) {
 		note += w.scanAcceptances(d)
 	}
-	return strings.TrimPrefix(note, " ")
+	return note
+}
+
+func (w *pmWorld) sync(d int) string {
+	rep, err := w.dev[d].Sync(w.ctx)
+	if err != nil {
+		w.failf("operation", "%s: Sync: %v", pmNames[d], err)
+		return "error"
+	}
+	return strings.TrimPrefix(w.synced(d, rep), " ")
 }
 
 // syncProblems fails the run on what no interleaving excuses: a push the server refused,
@@ -1040,15 +1046,7 @@ func (w *pmWorld) settle(sc pmScenario) {
 				w.failf("settle", "%s: Sync: %v", pmNames[d], err)
 				return
 			}
-			w.syncProblems(d, rep)
-			if rep.Pending == 0 {
-				w.pushed(d)
-			}
-			note := w.reportNote(rep)
-			if pmClinicianSide(d) {
-				note += w.scanAcceptances(d)
-			}
-			note += w.noteDeletions(d)
+			note := w.synced(d, rep) + w.noteDeletions(d)
 			if note != "" || rep.Pushed > 0 || w.cfg.verbose {
 				w.log = append(w.log, fmt.Sprintf("%3d [t=%+4ds] %-66s pushed %d%s\n      %s", w.step, int(w.g/time.Second),
 					fmt.Sprintf("final sync, round %d: %s", round, pmNames[d]), rep.Pushed, note, w.states()))

@@ -1041,15 +1041,7 @@ func TestPairingAgainAfterAnEndingElsewhere(t *testing.T) {
 	s := newTestServer(t)
 	clk := &clock{}
 	device := func() *Client { return newClient(t, Options{Now: clk.Now}) }
-	doc, pat := device(), device()
-	docKit, err := doc.SignUp(ctx, s.url, []byte(pass), SignUpOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	patKit, err := pat.SignUp(ctx, s.url, []byte(pass), SignUpOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc, pat, docKit, patKit := clockedAccounts(t, s, clk)
 	pairUp(t, doc, pat)
 	doc2, pat2 := device(), device()
 	for _, x := range []struct {
@@ -1077,6 +1069,21 @@ func TestPairingAgainAfterAnEndingElsewhere(t *testing.T) {
 
 // requestPairing makes a pairing code on the clinician's device and types it in on the
 // client's (the link request is sent), and returns the code.
+// clockedAccounts signs up a clinician and a client on devices that read clk.
+func clockedAccounts(t *testing.T, s *testServer, clk *clock) (doc, pat *Client, docKit, patKit *RecoveryKit) {
+	t.Helper()
+	ctx := context.Background()
+	doc, pat = newClient(t, Options{Now: clk.Now}), newClient(t, Options{Now: clk.Now})
+	var err error
+	if docKit, err = doc.SignUp(ctx, s.url, []byte(pass), SignUpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if patKit, err = pat.SignUp(ctx, s.url, []byte(pass), SignUpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return doc, pat, docKit, patKit
+}
+
 func requestPairing(t *testing.T, clinician, client *Client) string {
 	t.Helper()
 	ctx := context.Background()
@@ -1375,16 +1382,8 @@ func TestAnEndingLeavesANewerRequestOpen(t *testing.T) {
 	ctx := context.Background()
 	s := newTestServer(t)
 	clk := &clock{}
-	dev := func() *Client { return newClient(t, Options{Now: clk.Now}) }
-	doc, pat, doc2, pat2 := dev(), dev(), dev(), dev()
-	docKit, err := doc.SignUp(ctx, s.url, []byte(pass), SignUpOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	patKit, err := pat.SignUp(ctx, s.url, []byte(pass), SignUpOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc, pat, docKit, patKit := clockedAccounts(t, s, clk)
+	doc2, pat2 := newClient(t, Options{Now: clk.Now}), newClient(t, Options{Now: clk.Now})
 	if err := doc2.Login(ctx, docKit, []byte(pass)); err != nil {
 		t.Fatal(err)
 	}
