@@ -344,7 +344,6 @@ func (c *Client) ignore(ctx context.Context, tx *sqlx.Tx, ch syncproto.Change) e
 	return nil
 }
 
-// drop refuses a record others share: it is counted (ignored), not kept, and reported.
 // aboutOwnRequest reports whether d is a pair_reply or a pair_end naming a link request
 // this account made (one this device holds, live or deleted).
 func (c *Client) aboutOwnRequest(ctx context.Context, tx *sqlx.Tx, k *keys, d *control) (bool, error) {
@@ -368,6 +367,7 @@ func (c *Client) aboutOwnRequest(ctx context.Context, tx *sqlx.Tx, k *keys, d *c
 	return syncproto.AccountID(r.Owner) == syncproto.AccountID(k.id.Account) && (r.Deleted || r.Role == rolePairRequest), nil
 }
 
+// drop refuses a record others share: it is counted (ignored), not kept, and reported.
 func (c *Client) drop(ctx context.Context, tx *sqlx.Tx, ch syncproto.Change, reason string, rep *SyncReport) error {
 	if err := c.ignore(ctx, tx, ch); err != nil {
 		return err
