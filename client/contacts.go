@@ -314,23 +314,35 @@ func (c *Client) publishContact(ctx context.Context, tx *sqlx.Tx, k *keys, ct *c
 		return nil
 	}
 	doc := contactDoc(ct).marshal()
-	me := syncproto.AccountID(k.id.Account)
-	var rows []recordRow
-	if err := tx.SelectContext(ctx, &rows, `SELECT `+recordCols+` FROM records WHERE owner = ? AND role = ? AND link = ? AND deleted = 0
-		ORDER BY id LIMIT 1`, me[:], roleContact, ct.account[:]); err != nil {
+	r, err := docRecord(ctx, tx, k, ct.account)
+	if err != nil {
 		return err
 	}
-	if len(rows) == 0 {
+	if r == nil {
 		link := syncproto.RecordID(ct.account) // records.link holds the contact's account ID
 		_, err := c.addTx(ctx, tx, k, doc, roleContact, &link, nil)
 		return err
 	}
-	r := &rows[0]
 	id := syncproto.RecordID(r.ID)
 	if pt, err := open(k, id, r.Revision, r.Envelope, r.OwnerKey); err == nil && bytes.Equal(pt, doc) {
 		return nil
 	}
 	return c.writeRevision(ctx, tx, k, id, r.Revision, doc)
+}
+
+// docContact is the contact a document d says, with b its parsed bundle.
+func docContact(a syncproto.AccountID, b *crypto.PublicBundle, d *control) *contact {
+	ct := &contact{account: a, bundle: b, role: ContactRole(d.Role), state: ContactState(d.State), name: d.Name}
+	if d.PairedAt > 0 {
+		ct.paired = time.Unix(d.PairedAt, 0)
+	}
+	if d.EndedAt > 0 {
+		ct.ended = time.Unix(d.EndedAt, 0)
+	}
+	if id, err := recordRef(d.Pairing); err == nil {
+		ct.pairing = id
+	}
+	return ct
 }
 
 // adoptContact applies a contact document that another device of this account wrote
@@ -366,16 +378,7 @@ func (c *Client) adoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, ch sync
 	if err != nil {
 		return err
 	}
-	ct := &contact{account: a, bundle: b, role: ContactRole(d.Role), state: ContactState(d.State), name: d.Name}
-	if d.PairedAt > 0 {
-		ct.paired = time.Unix(d.PairedAt, 0)
-	}
-	if d.EndedAt > 0 {
-		ct.ended = time.Unix(d.EndedAt, 0)
-	}
-	if id, err := recordRef(d.Pairing); err == nil {
-		ct.pairing = id
-	}
+	ct := docContact(a, b, d)
 	wasPaired := false
 	if old != nil {
 		switch {
@@ -464,16 +467,25 @@ func (c *Client) adoptContact(ctx context.Context, tx *sqlx.Tx, k *keys, ch sync
 	return nil
 }
 
-// currentDoc returns the account's contact document for a, and its record, if this
-// device holds one that opens.
-func (c *Client) currentDoc(ctx context.Context, tx *sqlx.Tx, k *keys, a syncproto.AccountID) (*control, syncproto.Change, error) {
+// docRecord returns the record of the account's contact document for a, if this device
+// holds one (the lowest ID, should two devices each have written a first one).
+func docRecord(ctx context.Context, tx *sqlx.Tx, k *keys, a syncproto.AccountID) (*recordRow, error) {
 	me := syncproto.AccountID(k.id.Account)
 	var rows []recordRow
 	if err := tx.SelectContext(ctx, &rows, `SELECT `+recordCols+` FROM records WHERE owner = ? AND role = ? AND link = ? AND deleted = 0
 		ORDER BY id LIMIT 1`, me[:], roleContact, a[:]); err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	return &rows[0], nil
+}
+
+// currentDoc returns the account's contact document for a, and its record, if this
+// device holds one that opens.
+func (c *Client) currentDoc(ctx context.Context, tx *sqlx.Tx, k *keys, a syncproto.AccountID) (*control, syncproto.Change, error) {
+	r, err := docRecord(ctx, tx, k, a)
+	if err != nil || r == nil {
 		return nil, syncproto.Change{}, err
 	}
-	r := &rows[0]
 	id := syncproto.RecordID(r.ID)
 	pt, err := open(k, id, r.Revision, r.Envelope, r.OwnerKey)
 	if err != nil {
@@ -527,14 +539,7 @@ func (c *Client) accountPairing(ctx context.Context, tx *sqlx.Tx, k *keys, a syn
 	if err != nil || syncproto.AccountID(b.Account) != a {
 		return nil, nil
 	}
-	acct := &contact{account: a, bundle: b, role: ContactRole(d.Role), state: ContactPaired, name: d.Name}
-	if d.PairedAt > 0 {
-		acct.paired = time.Unix(d.PairedAt, 0)
-	}
-	if id, err := recordRef(d.Pairing); err == nil {
-		acct.pairing = id
-	}
-	return acct, nil
+	return docContact(a, b, d), nil
 }
 
 // requestLive reports whether the link request id of this account is still live here.
@@ -543,8 +548,8 @@ func (c *Client) requestLive(ctx context.Context, tx *sqlx.Tx, me syncproto.Acco
 	return err == nil && r != nil && !r.Deleted && r.Role == rolePairRequest && syncproto.AccountID(r.Owner) == me
 }
 
-// ownRequests lists this device's link requests to a that are still live (awaiting an
-// answer): a withdrawal keeps them, so that a later acceptance can still complete.
+// ownRequests lists the link requests of this account (made on any of its devices) to a
+// that are still live here, awaiting an answer.
 func ownRequests(ctx context.Context, tx *sqlx.Tx, me, a syncproto.AccountID) ([]syncproto.RecordID, error) {
 	var ids [][]byte
 	if err := tx.SelectContext(ctx, &ids, `SELECT r.id FROM records r JOIN grants g ON g.record = r.id
